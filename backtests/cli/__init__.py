@@ -1,0 +1,77 @@
+"""The ``backtest`` command line: a thin click layer over the library.
+
+Each command group lives in its own module; this module assembles them and maps
+errors to exit codes: ``UserInputError`` and click usage errors exit 2, other
+``BacktestError`` exit 1, each with a single line on stderr (``--debug`` shows
+the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from backtests import __version__
+from backtests.cli.data_cmd import data_group
+from backtests.cli.events_cmd import events_group
+from backtests.cli.report_cmd import report_group
+from backtests.cli.strategy_cmd import list_command, show_command
+from backtests.cli.run_cmd import run_command
+from backtests.cli.sweep_cmd import sweep_command
+from backtests.cli.triggers_cmd import triggers_command
+from backtests.errors import BacktestError
+
+
+class _Root(click.Group):
+    """Root group that turns library errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D401 - click hook
+        try:
+            return super().invoke(ctx)
+        except BacktestError as exc:
+            if ctx.meta.get("debug"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="geohedge backtest")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Backtest portfolio hedges and green-infrastructure tilts triggered by geopolitical events.
+
+    \b
+    Example:
+        backtest run tariff-shock-hedge              # demo market if no prices are cached
+        backtest run tariff-shock-hedge --prices ../shared/data/prices --start 2015-01-01
+        backtest sweep tariff-shock-hedge --grid response.hedge_fraction=0.1:1.0:0.1
+    """
+    ctx.meta["debug"] = debug
+
+
+for _command in (
+    run_command,
+    list_command,
+    show_command,
+    triggers_command,
+    sweep_command,
+    data_group,
+    events_group,
+    report_group,
+):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="backtest")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

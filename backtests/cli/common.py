@@ -1,0 +1,76 @@
+"""Options and output helpers shared by several commands (one definition each)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import click
+
+events_option = click.option(
+    "--events",
+    "events_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="An extra events CSV to combine with the curated calendar (repeatable).",
+)
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a spec key, e.g. --set response.hedge_fraction=0.5 (repeatable).",
+)
+start_option = click.option("--start", metavar="DATE", help="First date, YYYY-MM-DD.")
+end_option = click.option("--end", metavar="DATE", help="Last date, YYYY-MM-DD (inclusive).")
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="BACKTEST_DATA_DIR",
+    help="Cache folder (default: $BACKTEST_DATA_DIR, else ~/.cache/geohedge).",
+)
+prices_option = click.option(
+    "--prices",
+    "prices_dir",
+    type=click.Path(exists=True),
+    help="Read TICKER.csv files from this folder directly (no import needed).",
+)
+source_option = click.option(
+    "--source",
+    type=click.Choice(["auto", "cache", "yahoo", "demo"]),
+    default="auto",
+    show_default=True,
+    help="Price source; auto = cache, then Yahoo, else the synthetic demo market.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON array on stdout and nothing else.")
+
+
+def echo_json(payload: Any) -> None:
+    """Print ``payload`` as indented, key-sorted JSON on stdout."""
+    click.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
+
+
+def echo_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, floatfmt: str = "{:.4f}") -> None:
+    """Print rows as an aligned plain-text table with the given column order."""
+    def fmt(value: Any) -> str:
+        if isinstance(value, float):
+            return floatfmt.format(value)
+        return "" if value is None else str(value)
+
+    cells = [[fmt(row.get(col)) for col in columns] for row in rows]
+    widths = [max([len(col)] + [len(r[i]) for r in cells]) for i, col in enumerate(columns)]
+    click.echo("  ".join(col.ljust(w) for col, w in zip(columns, widths)).rstrip())
+    for r in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def note(message: str) -> None:
+    """A progress or status line on stderr, so stdout stays clean for --json."""
+    click.echo(message, err=True)
+
+
+def iter_progress(items: Iterable[Any], label: str, length: int | None = None):
+    """A progress bar on stderr when it is a terminal, silent otherwise."""
+    return click.progressbar(items, label=label, length=length, file=sys.stderr)
