@@ -15,6 +15,7 @@ import click
 from backtests import __version__
 from backtests.cli.data_cmd import data_group
 from backtests.cli.events_cmd import events_group
+from backtests.cli.gpr_cmd import fetch_gpr_command, import_gpr_command
 from backtests.cli.report_cmd import report_group
 from backtests.cli.strategy_cmd import list_command, show_command
 from backtests.cli.run_cmd import run_command
@@ -66,6 +67,8 @@ for _command in (
     report_group,
 ):
     cli.add_command(_command)
+data_group.add_command(fetch_gpr_command)
+data_group.add_command(import_gpr_command)
 
 
 def main() -> None:
