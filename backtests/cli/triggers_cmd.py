@@ -1,8 +1,81 @@
-"""Placeholder: `backtest triggers` (to be filled in)."""
+"""`backtest triggers STRATEGY`: when each trigger fired and which events were behind it."""
+
+from __future__ import annotations
 
 import click
 
+from backtests.cli.common import (
+    data_dir_option,
+    echo_json,
+    end_option,
+    events_option,
+    json_option,
+    note,
+    prices_option,
+    set_option,
+    source_option,
+    start_option,
+)
+
+_COLUMNS = ("date", "trigger", "reason", "event_dates", "event_titles", "event_categories", "event_sources")
+
 
 @click.command(name="triggers")
-def triggers_command() -> None:
-    """(not yet implemented)"""
+@click.argument("strategy")
+@start_option
+@end_option
+@set_option
+@events_option
+@prices_option
+@source_option
+@data_dir_option
+@json_option
+def triggers_command(
+    strategy: str,
+    start: str | None,
+    end: str | None,
+    overrides: tuple[str, ...],
+    events_files: tuple[str, ...],
+    prices_dir: str | None,
+    source: str,
+    data_dir: str | None,
+    as_json: bool,
+) -> None:
+    """List every firing of STRATEGY's triggers, with the events behind each.
+
+    Dates are the days the trigger is in force (after its lag), so a firing on
+    D changes holdings at the close of D. Use it to tune triggers before a
+    backtest.
+
+    \b
+    Example:
+        backtest triggers tariff-shock-hedge --prices ../shared/data/prices --start 2018-01-01 --end 2019-12-31
+        backtest triggers tariff-shock-hedge --set triggers.tariffs.min_severity=4 --json
+    """
+    from backtests import pipeline
+    from backtests.cli.run_cmd import synthetic_banner
+    from backtests.spec import load_spec
+
+    spec = load_spec(strategy, overrides)
+    inputs = pipeline.load_inputs(
+        spec, start=start, end=end, source=source, prices_dir=prices_dir, data_dir=data_dir, events_files=events_files
+    )
+    if inputs.prices.synthetic:
+        note(synthetic_banner())
+    outputs = pipeline.evaluate_triggers(inputs)
+    firings = pipeline.firings_in_period(outputs, inputs.start, inputs.end)
+    rows = [
+        {col: (f"{row[col]:%Y-%m-%d}" if col == "date" else str(row[col])) for col in _COLUMNS}
+        for _, row in firings.iterrows()
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    note(f"{spec.name}: {len(rows)} firings, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}")
+    for name, out in outputs.items():
+        on_days = int((out.signal.loc[inputs.start : inputs.end] > 0).sum())
+        click.echo(f"[{name}] {on_days} trading days on")
+    for row in rows:
+        click.echo(f"{row['date']}  {row['trigger']:<14} {row['reason']}")
+        for title in filter(None, row["event_titles"].split(";")):
+            click.echo(f"{'':14}- {title.strip()}")

@@ -1,0 +1,234 @@
+"""One backtest end to end: load inputs, evaluate triggers, build targets, execute, measure.
+
+``load_inputs`` is the only part that touches files or the network (through the
+data adapters). ``run_strategy`` is deterministic given its inputs: the same
+spec and data give the same ``RunResult`` and the same metrics bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from backtests import __version__
+from backtests.data.frames import PriceData
+from backtests.dates import check_range, parse_date
+from backtests.errors import DataUnavailableError, UserInputError
+from backtests.results import RunResult
+from backtests.spec import StrategySpec
+from backtests.triggers import MarketContext, TriggerOutput, evaluate
+
+#: Calendar days of prices loaded before the start so that market triggers
+#: (moving averages, rolling highs, realised volatility) are warm on day one.
+WARMUP_DAYS = 400
+
+_PACKAGES = ("pandas", "numpy", "backtrader", "quantstats", "yfinance", "click", "pyarrow", "matplotlib")
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything a run reads: the spec, prices (with warm-up), events and the GPR index."""
+
+    spec: StrategySpec
+    prices: PriceData
+    events: pd.DataFrame
+    gpr: pd.DataFrame | None
+    start: pd.Timestamp
+    end: pd.Timestamp
+    events_files: tuple[str, ...] = ()
+
+
+def uses_gpr(spec: StrategySpec) -> bool:
+    """Whether any trigger of the spec reads the GPR index."""
+    return any(params.get("type") == "gpr" for params in spec.triggers.values())
+
+
+def load_inputs(
+    spec: StrategySpec,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    source: str = "auto",
+    prices_dir: str | None = None,
+    data_dir: str | None = None,
+    events_files: Sequence[str] = (),
+) -> RunInputs:
+    """Read prices, events and (when a trigger needs it) the GPR index for ``spec``.
+
+    ``start``/``end`` default to the spec's period. Prices are loaded from
+    ``WARMUP_DAYS`` before the start so triggers have history on day one.
+    """
+    from backtests.data.gpr import cached_gpr
+    from backtests.data.loader import load_prices
+    from backtests.events.calendar import load_events
+
+    start_ts = parse_date(start or spec.start or None, what="--start")
+    end_ts = parse_date(end or spec.end or None, what="--end")
+    check_range(start_ts, end_ts)
+    events = load_events(tuple(events_files))
+    warm_start = start_ts - pd.Timedelta(days=WARMUP_DAYS) if start_ts is not None else None
+    prices = load_prices(
+        spec.tickers(), warm_start, end_ts, source=source, prices_dir=prices_dir, data_dir=data_dir, events=events
+    )
+    closes = prices.closes
+    first = closes.index[0] if start_ts is None else max(start_ts, closes.index[0])
+    period = closes.loc[first:]
+    if len(period) < 2:
+        raise UserInputError(
+            f"no trading days between {first.date()} and {closes.index[-1].date()} in the data; widen --start/--end"
+        )
+    gpr = None
+    if uses_gpr(spec):
+        gpr = cached_gpr(data_dir)
+        if gpr is None:
+            raise DataUnavailableError(
+                f"strategy {spec.name} needs the GPR index, which is not in the cache; "
+                "import it with: backtest data import-gpr ../shared/data/gpr/gpr_daily.csv"
+            )
+    return RunInputs(spec, prices, events, gpr, period.index[0], period.index[-1], tuple(events_files))
+
+
+def evaluate_triggers(inputs: RunInputs) -> dict[str, TriggerOutput]:
+    """Every trigger of the spec, on the full (warm-up included) trading calendar."""
+    closes = inputs.prices.closes
+    ctx = MarketContext(calendar=closes.index, closes=closes, events=inputs.events, gpr=inputs.gpr)
+    return evaluate(inputs.spec.triggers, ctx)
+
+
+def driving_signal(spec: StrategySpec, outputs: dict[str, TriggerOutput], calendar: pd.DatetimeIndex):
+    """The signal and release that drive the hedge: ``response.trigger``, else any of all triggers."""
+    name = spec.response.get("trigger", "")
+    if name:
+        if name not in outputs:
+            raise UserInputError(
+                f"response.trigger = {name!r} names no trigger; choose one of: {', '.join(sorted(outputs)) or '(none)'}"
+            )
+        chosen = [outputs[name]]
+    else:
+        chosen = list(outputs.values())
+    if not chosen:
+        return pd.Series(0.0, index=calendar), pd.Series(False, index=calendar)
+    signal = pd.concat([o.signal for o in chosen], axis=1).max(axis=1)
+    release = pd.concat([o.release for o in chosen], axis=1).any(axis=1)
+    return signal, release
+
+
+def run_strategy(inputs: RunInputs, *, command_line: Sequence[str] = ()) -> RunResult:
+    """Run the backtest on the backtrader reference executor and measure it against the benchmark."""
+    from backtests.execution.backtrader_exec import run_backtrader
+    from backtests.execution.rules import CostModel, RebalanceRule
+    from backtests.metrics import summary_metrics
+    from backtests.spec.response import hedge_level
+    from backtests.weights import target_weights
+
+    spec = inputs.spec
+    closes_full = inputs.prices.closes
+    outputs = evaluate_triggers(inputs)
+    signal, release = driving_signal(spec, outputs, closes_full.index)
+    level_full = hedge_level(signal, release, spec.response)
+    period = slice(inputs.start, inputs.end)
+    closes = closes_full.loc[period]
+    level = level_full.loc[period]
+    targets = target_weights(spec, level, closes)
+    execution = run_backtrader(
+        closes[targets.columns],
+        targets,
+        CostModel(spec.costs["commission_bps"], spec.costs["slippage_bps"]),
+        RebalanceRule(spec.rebalance["schedule"], spec.rebalance["drift_threshold"]),
+        spec.cash,
+    )
+    benchmark = spec.benchmark
+    bench_returns = closes[benchmark].pct_change().fillna(0.0).rename(benchmark)
+    firings = firings_in_period(outputs, inputs.start, inputs.end)
+    driver = spec.response.get("trigger") or None
+    driver_firings = firings if driver is None else firings[firings["trigger"] == driver]
+    strategy_metrics = summary_metrics(execution.returns)
+    strategy_metrics.update(
+        turnover=execution.turnover,
+        trigger_firings=int(len(driver_firings)),
+        time_hedged=float((level > 0).mean()),
+        final_value=float(execution.equity.iloc[-1]),
+    )
+    signals = pd.DataFrame({name: out.signal for name, out in outputs.items()}, index=closes_full.index).loc[period]
+    return RunResult(
+        strategy=spec.name,
+        description=spec.description,
+        spec_toml=spec.to_toml(),
+        start=inputs.start,
+        end=inputs.end,
+        data_label=inputs.prices.label,
+        synthetic=inputs.prices.synthetic,
+        benchmark=benchmark,
+        returns=execution.returns.rename(spec.name),
+        benchmark_returns=bench_returns,
+        equity=execution.equity,
+        weights=execution.weights,
+        targets=targets,
+        trades=execution.trades,
+        hedge_level=level,
+        signals=signals,
+        firings=firings,
+        events=inputs.events,
+        metrics={"strategy": strategy_metrics, "benchmark": summary_metrics(bench_returns)},
+        manifest=build_manifest(inputs, command_line),
+        hedge_tickers=tuple(spec.hedge),
+    )
+
+
+def firings_in_period(outputs: dict[str, TriggerOutput], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """All triggers' firings dated inside ``[start, end]``, stacked and sorted by date then trigger."""
+    frames = [out.firings for out in outputs.values() if len(out.firings)]
+    if not frames:
+        return pd.DataFrame(
+            columns=["date", "trigger", "raw_date", "reason", "event_dates", "event_titles",
+                     "event_categories", "event_sources"]
+        )
+    stacked = pd.concat(frames, ignore_index=True)
+    inside = stacked[(stacked["date"] >= start) & (stacked["date"] <= end)]
+    return inside.sort_values(["date", "trigger"], kind="stable").reset_index(drop=True)
+
+
+def build_manifest(inputs: RunInputs, command_line: Sequence[str]) -> dict:
+    """What is needed to reproduce the run: data source and fingerprints, versions, command line."""
+    prices = inputs.prices
+    closes = prices.closes.loc[inputs.start : inputs.end]
+    return {
+        "strategy": inputs.spec.name,
+        "period": {"start": f"{inputs.start:%Y-%m-%d}", "end": f"{inputs.end:%Y-%m-%d}"},
+        "data": {
+            "source": prices.source,
+            "label": prices.label,
+            "synthetic": prices.synthetic,
+            "notes": list(prices.notes),
+            "tickers": {
+                t: {
+                    "first": f"{closes[t].first_valid_index():%Y-%m-%d}",
+                    "last": f"{closes[t].last_valid_index():%Y-%m-%d}",
+                    "sha256": digest,
+                }
+                for t, digest in sorted(prices.fingerprints().items())
+                if t in closes and closes[t].notna().any()
+            },
+        },
+        "events": {"curated": True, "files": list(inputs.events_files), "count": int(len(inputs.events))},
+        "gpr": None
+        if inputs.gpr is None
+        else {"first": f"{inputs.gpr.index[0]:%Y-%m-%d}", "last": f"{inputs.gpr.index[-1]:%Y-%m-%d}"},
+        "packages": package_versions(),
+        "command_line": list(command_line),
+    }
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, geohedge and the packages that shape results."""
+    versions = {"python": platform.python_version(), "geohedge": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

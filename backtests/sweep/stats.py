@@ -1,0 +1,149 @@
+"""Overfitting statistics for parameter sweeps: Deflated Sharpe Ratio and PBO.
+
+- Deflated Sharpe Ratio (Bailey and López de Prado, 2014, "The Deflated Sharpe
+  Ratio: Correcting for Selection Bias, Backtest Overfitting and
+  Non-Normality", Journal of Portfolio Management 40(5)): the probability
+  that the selected strategy's true Sharpe ratio is above the best Sharpe
+  ratio one would expect from ``n_trials`` unskilled trials.
+- Probability of Backtest Overfitting by combinatorially symmetric
+  cross-validation (Bailey, Borwein, López de Prado and Zhu, 2017, "The
+  Probability of Backtest Overfitting", Journal of Computational Finance
+  20(4)): how often the in-sample winner ranks below the median out of sample.
+
+Sharpe ratios here are per period (not annualised), as in the papers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def expected_max_sharpe(sharpe_variance: float, n_trials: int) -> float:
+    """SR0: the expected maximum per-period Sharpe ratio of ``n_trials`` skill-less trials.
+
+    ``sqrt(V) * ((1 - g) * Z(1 - 1/N) + g * Z(1 - 1/(N e)))`` with g the
+    Euler–Mascheroni constant and Z the standard normal quantile.
+    """
+    if n_trials < 2 or sharpe_variance <= 0:
+        return 0.0
+    z1 = sps.norm.ppf(1.0 - 1.0 / n_trials)
+    z2 = sps.norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    return math.sqrt(sharpe_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2)
+
+
+def deflated_sharpe_ratio(
+    sharpe: float,
+    *,
+    n_obs: int,
+    n_trials: int,
+    sharpe_variance: float,
+    skewness: float = 0.0,
+    kurtosis: float = 3.0,
+) -> float:
+    """Probability (0–1) that the true per-period Sharpe ratio exceeds SR0.
+
+    ``sharpe``: the selected strategy's per-period Sharpe ratio; ``n_obs``: number
+    of return observations; ``sharpe_variance``: variance of the per-period Sharpe
+    ratios across the trials; ``kurtosis`` is Pearson's (3 for a normal).
+    """
+    sr0 = expected_max_sharpe(sharpe_variance, n_trials)
+    denominator = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
+    if n_obs < 2 or denominator <= 0:
+        return float("nan")
+    z = (sharpe - sr0) * math.sqrt(n_obs - 1) / math.sqrt(denominator)
+    return float(sps.norm.cdf(z))
+
+
+def per_period_sharpe(returns: np.ndarray) -> np.ndarray:
+    """Per-period Sharpe ratio of each column of a ``T x N`` return matrix (ddof=1, rf 0)."""
+    mean = returns.mean(axis=0)
+    std = returns.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(std > 0, mean / std, 0.0)
+
+
+@dataclass(frozen=True)
+class PBOResult:
+    """Outcome of CSCV: ``pbo`` and the logits of every train/test split."""
+
+    pbo: float
+    logits: np.ndarray
+    n_splits: int
+
+
+@dataclass(frozen=True)
+class BlockStats:
+    """Per-block sums of returns and squared returns, ``S x N``: all CSCV needs.
+
+    Keeping these instead of whole return series lets a sweep of any size
+    compute PBO in constant memory per configuration.
+    """
+
+    count: np.ndarray  # (S,) observations per block
+    total: np.ndarray  # (S, N) sum of returns
+    squares: np.ndarray  # (S, N) sum of squared returns
+
+    @classmethod
+    def from_returns(cls, returns: np.ndarray, n_blocks: int) -> BlockStats:
+        """Cut the ``T x N`` matrix into ``n_blocks`` contiguous blocks (trailing rows dropped)."""
+        returns = np.asarray(returns, dtype=float)
+        size = returns.shape[0] // n_blocks
+        blocks = returns[: size * n_blocks].reshape(n_blocks, size, returns.shape[1])
+        return cls(np.full(n_blocks, size), blocks.sum(axis=1), (blocks**2).sum(axis=1))
+
+
+def probability_of_backtest_overfitting(returns: np.ndarray, n_blocks: int = 16) -> PBOResult:
+    """PBO of selecting the best of ``N`` configurations by Sharpe ratio (CSCV).
+
+    ``returns`` is ``T x N`` (rows: periods, columns: configurations). Rows are
+    cut into ``n_blocks`` contiguous blocks (even, trailing rows dropped); each of
+    the C(S, S/2) ways to choose half the blocks as the training set picks the
+    best training configuration and records the logit of its relative rank in
+    the remaining blocks. PBO is the share of splits whose logit is <= 0.
+    """
+    returns = np.asarray(returns, dtype=float)
+    if n_blocks % 2 or n_blocks < 2:
+        raise ValueError("n_blocks must be an even number >= 2")
+    if returns.shape[1] < 2 or returns.shape[0] < 2 * n_blocks:
+        return PBOResult(float("nan"), np.array([]), 0)
+    return pbo_from_block_stats(BlockStats.from_returns(returns, n_blocks))
+
+
+def pbo_from_block_stats(stats: BlockStats) -> PBOResult:
+    """CSCV from per-block sums: every split at once, as matrix products over blocks."""
+    n_blocks, n_configs = stats.total.shape
+    splits = np.array(list(itertools.combinations(range(n_blocks), n_blocks // 2)))
+    train_mask = np.zeros((len(splits), n_blocks))
+    train_mask[np.arange(len(splits))[:, None], splits] = 1.0
+    logits = []
+    for chunk in np.array_split(np.arange(len(splits)), max(1, len(splits) // 512)):
+        train = train_mask[chunk]
+        test = 1.0 - train
+        best = np.argmax(_sharpe_from_sums(train, stats), axis=1)
+        test_sharpe = _sharpe_from_sums(test, stats)
+        # Rank 1 = worst out of sample; ties share the average rank.
+        chosen = test_sharpe[np.arange(len(chunk)), best][:, None]
+        rank = (test_sharpe < chosen).sum(axis=1) + 0.5 * ((test_sharpe == chosen).sum(axis=1) - 1) + 1
+        omega = rank / (n_configs + 1.0)
+        logits.append(np.log(omega / (1.0 - omega)))
+    logits_arr = np.concatenate(logits)
+    return PBOResult(float(np.mean(logits_arr <= 0.0)), logits_arr, len(logits_arr))
+
+
+def _sharpe_from_sums(mask: np.ndarray, stats: BlockStats) -> np.ndarray:
+    """Per-period Sharpe (ddof=1) of each configuration over the blocks selected by each mask row."""
+    n = mask @ stats.count
+    total = mask @ stats.total
+    squares = mask @ stats.squares
+    mean = total / n[:, None]
+    var = (squares - n[:, None] * mean**2) / (n[:, None] - 1)
+    std = np.sqrt(np.clip(var, 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(std > 0, mean / std, 0.0)
