@@ -99,37 +99,18 @@ def evaluate_triggers(inputs: RunInputs) -> dict[str, TriggerOutput]:
     return evaluate(inputs.spec.triggers, ctx)
 
 
-def driving_signal(spec: StrategySpec, outputs: dict[str, TriggerOutput], calendar: pd.DatetimeIndex):
-    """The signal and release that drive the hedge: ``response.trigger``, else any of all triggers."""
-    name = spec.response.get("trigger", "")
-    if name:
-        if name not in outputs:
-            raise UserInputError(
-                f"response.trigger = {name!r} names no trigger; choose one of: {', '.join(sorted(outputs)) or '(none)'}"
-            )
-        chosen = [outputs[name]]
-    else:
-        chosen = list(outputs.values())
-    if not chosen:
-        return pd.Series(0.0, index=calendar), pd.Series(False, index=calendar)
-    signal = pd.concat([o.signal for o in chosen], axis=1).max(axis=1)
-    release = pd.concat([o.release for o in chosen], axis=1).any(axis=1)
-    return signal, release
-
-
 def run_strategy(inputs: RunInputs, *, command_line: Sequence[str] = ()) -> RunResult:
     """Run the backtest on the backtrader reference executor and measure it against the benchmark."""
     from backtests.execution.backtrader_exec import run_backtrader
     from backtests.execution.rules import CostModel, RebalanceRule
     from backtests.metrics import summary_metrics
-    from backtests.spec.response import hedge_level
+    from backtests.spec.response import strategy_hedge_level
     from backtests.weights import target_weights
 
     spec = inputs.spec
     closes_full = inputs.prices.closes
     outputs = evaluate_triggers(inputs)
-    signal, release = driving_signal(spec, outputs, closes_full.index)
-    level_full = hedge_level(signal, release, spec.response)
+    level_full = strategy_hedge_level(spec, outputs, closes_full.index)
     period = slice(inputs.start, inputs.end)
     closes = closes_full.loc[period]
     level = level_full.loc[period]

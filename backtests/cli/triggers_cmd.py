@@ -55,6 +55,7 @@ def triggers_command(
     from backtests import pipeline
     from backtests.cli.run_cmd import synthetic_banner
     from backtests.spec import load_spec
+    from backtests.triggers.context import split_events
 
     spec = load_spec(strategy, overrides)
     inputs = pipeline.load_inputs(
@@ -77,5 +78,5 @@ def triggers_command(
         click.echo(f"[{name}] {on_days} trading days on")
     for row in rows:
         click.echo(f"{row['date']}  {row['trigger']:<14} {row['reason']}")
-        for title in filter(None, row["event_titles"].split(";")):
+        for title in split_events(row["event_titles"]):
             click.echo(f"{'':14}- {title.strip()}")

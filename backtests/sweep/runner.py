@@ -197,10 +197,11 @@ class ChunkTask:
 
 def _group_tasks(spec, inputs, configs, members, ranges, settings) -> list[ChunkTask]:
     """Evaluate the group's triggers once and cut its configurations into chunk tasks."""
+    from backtests.spec.response import driving_signal
     from backtests.weights import sleeves
 
     outputs = pipeline.evaluate_triggers(inputs)
-    signal, release = pipeline.driving_signal(spec, outputs, inputs.prices.closes.index)
+    signal, release = driving_signal(spec, outputs, inputs.prices.closes.index)
     closes = inputs.prices.closes.loc[inputs.start : inputs.end]
     base, shift = sleeves(spec, closes)
     response = _response_arrays(spec, [configs[i] for i in members])
