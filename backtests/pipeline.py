@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -56,11 +56,15 @@ def load_inputs(
     prices_dir: str | None = None,
     data_dir: str | None = None,
     events_files: Sequence[str] = (),
+    on_loading_prices: Callable[[], None] | None = None,
 ) -> RunInputs:
     """Read prices, events and (when a trigger needs it) the GPR index for ``spec``.
 
     ``start``/``end`` default to the spec's period. Prices are loaded from
     ``WARMUP_DAYS`` before the start so triggers have history on day one.
+    ``on_loading_prices`` is called once the dates and event files are checked,
+    just before the (possibly slow) price load: the CLI prints its progress line
+    there, so a mistake in the command line stays a single line on stderr.
     """
     from backtests.data.gpr import cached_gpr
     from backtests.data.loader import load_prices
@@ -71,6 +75,8 @@ def load_inputs(
     check_range(start_ts, end_ts)
     events = load_events(tuple(events_files))
     warm_start = start_ts - pd.Timedelta(days=WARMUP_DAYS) if start_ts is not None else None
+    if on_loading_prices is not None:
+        on_loading_prices()
     prices = load_prices(
         spec.tickers(), warm_start, end_ts, source=source, prices_dir=prices_dir, data_dir=data_dir, events=events
     )

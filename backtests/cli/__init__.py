@@ -38,6 +38,17 @@ class _Root(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not a user error: still one line unless --debug
+            if ctx.meta.get("debug"):
+                raise
+            click.echo(
+                f"Error: internal error {type(exc).__name__}: {exc} (rerun with --debug for the traceback "
+                "and please report it)",
+                err=True,
+            )
+            ctx.exit(1)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -94,9 +94,18 @@ def run_command(
 
     all_overrides = overrides + ((f"benchmark={benchmark}",) if benchmark else ())
     spec = load_spec(strategy, all_overrides)
-    note(f"Loading prices for {len(spec.tickers())} tickers ({source})...")
+    # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
+    # and its errors (a missing TICKER.csv) stay a single line on stderr.
+    progress = None if prices_dir else (lambda: note(f"Loading prices for {len(spec.tickers())} tickers ({source})..."))
     inputs = pipeline.load_inputs(
-        spec, start=start, end=end, source=source, prices_dir=prices_dir, data_dir=data_dir, events_files=events_files
+        spec,
+        start=start,
+        end=end,
+        source=source,
+        prices_dir=prices_dir,
+        data_dir=data_dir,
+        events_files=events_files,
+        on_loading_prices=progress,
     )
     if inputs.prices.synthetic:
         note(synthetic_banner())

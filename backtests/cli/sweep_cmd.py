@@ -103,15 +103,12 @@ def sweep_command(strategy, grids, random_n, seed, objective, train_until, walk_
 
 
 def _check_keys(spec, axes) -> None:
-    from backtests.errors import UserInputError
-    from backtests.params import suggest
+    """Every swept key and value must be a valid ``--set`` on the spec (same checks, same messages)."""
+    from backtests.spec import apply_overrides
 
-    schema = spec.keys()
     for key, values in axes:
-        if key not in schema:
-            raise UserInputError(f"--grid {key}: unknown key{suggest(key, schema)}")
         for value in values:
-            schema[key].coerce(value, key, where="--grid")
+            apply_overrides(spec.data, [f"{key}={value}"], where="--grid")
 
 
 def _winner_spec(strategy, overrides, result, inputs):

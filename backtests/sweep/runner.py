@@ -22,7 +22,7 @@ from scipy import stats as sps
 from backtests import pipeline
 from backtests.errors import UserInputError
 from backtests.execution.rules import CostModel, RebalanceRule
-from backtests.metrics import summary_metrics_matrix
+from backtests.metrics import calendar_years, summary_metrics_matrix
 from backtests.spec import StrategySpec, load_spec
 from backtests.sweep.stats import BlockStats, deflated_sharpe_ratio, pbo_from_block_stats
 
@@ -236,7 +236,7 @@ def run_chunk(task: ChunkTask) -> tuple[np.ndarray, dict[str, np.ndarray], np.nd
     exposure = r["hedge_fraction"][:, None] * levels[:, task.in_period]
     equity = _equity(task, exposure)
     returns = _returns(equity, task.cash)
-    metrics = _range_metrics(returns, task.ranges)
+    metrics = _range_metrics(returns, task.ranges, task.dates)
     a, b = task.ranges["is"]
     metrics["is_skew"] = sps.skew(returns[:, a:b], axis=1)
     metrics["is_kurtosis"] = sps.kurtosis(returns[:, a:b], axis=1, fisher=False)
@@ -285,10 +285,14 @@ def _returns(equity: np.ndarray, cash: float) -> np.ndarray:
     return equity / previous - 1.0
 
 
-def _range_metrics(returns: np.ndarray, ranges: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
+def _range_metrics(
+    returns: np.ndarray, ranges: dict[str, tuple[int, int]], dates: pd.DatetimeIndex
+) -> dict[str, np.ndarray]:
+    """Metrics of every range, CAGR over calendar years exactly as ``backtest run`` computes it."""
     out = {}
     for name, (a, b) in ranges.items():
-        for key, values in summary_metrics_matrix(returns[:, a:b]).items():
+        years = calendar_years(dates[a:b])
+        for key, values in summary_metrics_matrix(returns[:, a:b], years=years).items():
             if key in METRIC_KEYS:
                 out[f"{name}_{key}"] = values
     return out
