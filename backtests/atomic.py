@@ -22,6 +22,7 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; a report should read like any other file
     try:
         writer(tmp)
         with open(tmp, "rb") as handle:
@@ -31,6 +32,12 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from backtests.data.frames import SYNTHETIC_LABEL
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -45,3 +47,10 @@ class RunResult:
     metrics: dict[str, dict[str, Any]]
     manifest: dict[str, Any]
     hedge_tickers: tuple[str, ...] = ()
+
+    @property
+    def data_description(self) -> str:
+        """The data label, saying ``synthetic demo data`` (once) when the prices are synthetic."""
+        if self.synthetic and SYNTHETIC_LABEL not in self.data_label:
+            return f"{self.data_label} ({SYNTHETIC_LABEL})"
+        return self.data_label

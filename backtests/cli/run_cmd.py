@@ -113,7 +113,7 @@ def run_command(
         note(f"Note: {line}")
     note(f"Running {spec.name} on backtrader, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
     result = pipeline.run_strategy(inputs, command_line=["backtest", *sys.argv[1:]])
-    target = Path(out_dir) if out_dir else new_run_dir(spec.name)
+    target = Path(out_dir) if out_dir else new_run_dir(spec.name, spec_toml=result.spec_toml)
     if not no_tearsheet:
         note("Writing the tearsheet and report pages...")
     paths = write_run(result, target, tearsheet=not no_tearsheet, command_line=result.manifest["command_line"])
@@ -124,15 +124,15 @@ def run_command(
     else:
         _print_summary(result)
         click.echo("")
-        for name, path in paths.items():
-            click.echo(f"{name:<16}{path}")
+        first = [k for k in ("tearsheet", "events") if k in paths]
+        for name in first + [k for k in paths if k not in first]:
+            click.echo(f"{name:<16}{paths[name]}")
     if open_browser and "tearsheet" in paths:
         click.launch(str(paths["tearsheet"]))
 
 
 def _print_summary(result) -> None:
-    data = f"{result.data_label} ({SYNTHETIC_LABEL})" if result.synthetic and result.data_label != SYNTHETIC_LABEL else result.data_label
-    click.echo(f"{result.strategy}  {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}  data: {data}")
+    click.echo(f"{result.strategy}  {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}  data: {result.data_description}")
     if result.synthetic:
         click.echo(synthetic_banner())
     strat, bench = result.metrics["strategy"], result.metrics["benchmark"]

@@ -86,7 +86,7 @@ def sweep_command(strategy, grids, random_n, seed, objective, train_until, walk_
     note(f"Sweeping {len(configs)} configurations of {spec.name} ({executor} executor, {jobs} job(s))...")
     with click.progressbar(length=len(configs), label="Configurations", file=sys.stderr) as bar:
         result = run_sweep(strategy, overrides, configs, inputs, settings, progress=bar.update)
-    target = Path(out_dir) if out_dir else new_run_dir(f"{spec.name}/sweeps", root=reports_dir())
+    target = Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
     paths = write_outputs(result, target, spec.name, inputs.prices.label)
     _print_ranked(result, top, inputs.prices.label)
     if save_best or tearsheet:

@@ -19,6 +19,7 @@ from backtests.params import ParamSpec, suggest
 TICKER_PATTERN = re.compile(r"[A-Z0-9.^=-]+")
 TICKER_RULE = "upper-case letters, digits and . ^ = - (e.g. SPY, BRK-B, ^VIX)"
 TRIGGER_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+STRATEGY_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 WEIGHT_TOLERANCE = 1e-9
 WEIGHT_SECTIONS: tuple[str, ...] = ("universe", "hedge")
 TRIGGERS = "triggers"

@@ -22,6 +22,7 @@ from backtests.spec.schema import (
     WEIGHT,
     WEIGHT_SECTIONS,
     WEIGHT_TOLERANCE,
+    STRATEGY_NAME_PATTERN,
     coerce_value,
     is_ticker,
     suggest_key,
@@ -36,6 +37,11 @@ def resolve(raw: Mapping[str, Any], where: str, default_name: str) -> dict[str, 
         for key, param in TOP_LEVEL.items()
     }
     data["name"] = data["name"] or default_name
+    if not STRATEGY_NAME_PATTERN.fullmatch(data["name"]):
+        raise UserInputError(
+            f"{where}: name = {data['name']!r}: strategy names use letters, digits, '.', '_' and '-' "
+            "(they name the report folder)"
+        )
     _check_ticker(data["benchmark"], "benchmark", where)
     for section in WEIGHT_SECTIONS:
         data[section] = _weights(_table(raw, section, where), section, where)

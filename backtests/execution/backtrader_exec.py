@@ -1,0 +1,218 @@
+"""Reference executor: the execution model run through backtrader's broker.
+
+How the model maps onto backtrader 1.9.78.123 (each point is tested):
+
+- **One calendar.** Every ticker gets an ``ArrayFeed`` with open = high = low = close =
+  adjusted close
+  on the same dates (the first feed is backtrader's master clock). Before its listing a
+  ticker's placeholder price is its first price and its target must be 0 (``listed_prices``).
+  One extra bar (the day after the last date, prices unchanged) is appended so orders
+  issued at the last close still execute; it is not part of the result.
+- **Fills at the decision close.** ``set_coc(True)``: a market order issued in ``next()``
+  at bar ``t`` is matched by the broker at ``t+1`` at ``order.created.pclose`` (the close
+  of ``t``) and stamped with ``t``'s date (``BackBroker._try_exec_market``).
+- **Slippage.** coc fills do pass through ``_slip_up``/``_slip_down`` (when ``slip_open``);
+  ``slip_out=True`` keeps ``p(1+s)``/``p(1-s)`` even outside the next bar's high/low.
+- **Commission.** ``COMM_PERC``, ``percabs``, stock-like: commission = rate x |size| x fill price.
+  ``getsize`` is overridden to be fractional; orders are sized by ``rules.plan_trades``.
+- **Sell first, trim buys.** Sells are submitted before buys; the broker processes its
+  pending queue in submission order, so sale proceeds fund the buys. Buys are trimmed so
+  their cost fits the cash. ``checksubmit`` is off: the cash check happens once, at the fill.
+- **Rejections.** ``Margin``/``Rejected``/``Canceled`` statuses are counted in
+  ``notify_order``; any of them raises ``RejectedOrdersError``.
+- **State.** The post-trade holdings and cash of day ``t`` are read from the broker at the
+  next bar, before any new order.
+"""
+
+from __future__ import annotations
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from backtests.errors import RejectedOrdersError
+from backtests.execution.result import TRADE_COLUMNS, ExecutionResult, build_result
+from backtests.execution.rules import (
+    CostModel,
+    RebalanceRule,
+    aligned_targets,
+    listed_prices,
+    must_trade,
+    plan_trades,
+    row_changed,
+    scheduled_days,
+)
+
+_FAILED = (bt.Order.Margin, bt.Order.Rejected, bt.Order.Canceled)
+
+
+class FractionalPercCommission(bt.CommInfoBase):
+    """Stock-like percentage commission on the fill notional, with fractional sizing."""
+
+    params = (("commtype", bt.CommInfoBase.COMM_PERC), ("percabs", True), ("stocklike", True))
+
+    def getsize(self, price: float, cash: float) -> float:
+        """Fractional shares ``cash`` buys at ``price`` (backtrader's default truncates)."""
+        return self.p.leverage * (cash / price)
+
+
+class _Plan:
+    """Inputs the strategy reads each bar, and the state it records."""
+
+    def __init__(
+        self,
+        targets: np.ndarray,
+        scheduled: np.ndarray,
+        costs: CostModel,
+        rebalance: RebalanceRule,
+        trim_buys: bool,
+    ) -> None:
+        n_days, n = targets.shape
+        self.targets = targets
+        self.scheduled = scheduled
+        self.changed = np.array(
+            [t > 0 and row_changed(targets[t - 1], targets[t]) for t in range(n_days)]
+        )
+        self.costs = costs
+        self.drift = rebalance.drift_threshold
+        self.trim_buys = trim_buys
+        self.holdings = np.zeros((n_days, n))
+        self.cash = np.zeros(n_days)
+        self.fills: list[tuple] = []
+        self.failures: list[tuple[pd.Timestamp, str, str]] = []
+
+
+class _TargetStrategy(bt.Strategy):
+    """Trades each close to the target weights per the shared rules."""
+
+    params = (("plan", None),)
+
+    def notify_order(self, order: bt.Order) -> None:
+        """Record fills and count refused orders."""
+        plan: _Plan = self.p.plan
+        if order.status == bt.Order.Completed:
+            ex = order.executed
+            day = pd.Timestamp(bt.num2date(ex.dt)).normalize()
+            plan.fills.append(
+                (day, order.data._name, ex.size, ex.price, abs(ex.size) * ex.price, ex.comm)
+            )
+        elif order.status in _FAILED:
+            day = pd.Timestamp(bt.num2date(order.created.dt)).normalize()
+            plan.failures.append((day, order.data._name, order.getstatusname()))
+
+    def next(self) -> None:
+        """Record yesterday's post-trade state, then trade today's close if the rules say so."""
+        plan: _Plan = self.p.plan
+        t = len(self) - 1
+        q = np.array([self.getposition(d).size for d in self.datas], dtype=float)
+        cash = self.broker.getcash()
+        if t > 0:
+            plan.holdings[t - 1], plan.cash[t - 1] = q, cash
+        if t == len(plan.targets):
+            return
+        p = np.array([d.close[0] for d in self.datas])
+        target = plan.targets[t]
+        value = cash + float(q @ p)
+        if not must_trade(
+            t == 0, plan.scheduled[t], plan.changed[t], q, p, value, target, plan.drift
+        ):
+            return
+        delta = np.empty(len(q))
+        if plan.trim_buys:
+            plan_trades(q, p, cash, target, plan.costs.commission, plan.costs.slippage, delta)
+        else:
+            _untrimmed(q, p, value, target, delta)
+        for i in np.flatnonzero(delta < 0):
+            self.sell(data=self.datas[i], size=float(-delta[i]))
+        for i in np.flatnonzero(delta > 0):
+            self.buy(data=self.datas[i], size=float(delta[i]))
+
+
+def _untrimmed(
+    q: np.ndarray, p: np.ndarray, value: float, target: np.ndarray, delta: np.ndarray
+) -> None:
+    """Naive sizing without the cash trim (tests only: shows backtrader's silent rejection)."""
+    delta[:] = target * value / p - q
+
+
+class ArrayFeed(bt.feed.DataBase):
+    """A daily feed from precomputed arrays: open = high = low = close = the adjusted close.
+
+    ``dates`` are backtrader date numbers (``bt.date2num``) shared by every feed, so all
+    feeds run on one calendar; ``prices`` are floats. (``PandasData`` does the same with an
+    ``.iloc`` per line per bar, which is half of a run's time.)
+    """
+
+    params = (("dates", ()), ("prices", ()))
+
+    def start(self) -> None:
+        """Rewind to the first bar."""
+        super().start()
+        self._bar = -1
+
+    def _load(self) -> bool:
+        self._bar += 1
+        if self._bar >= len(self.p.prices):
+            return False
+        price = self.p.prices[self._bar]
+        lines = self.lines
+        lines.datetime[0] = self.p.dates[self._bar]
+        lines.open[0] = lines.high[0] = lines.low[0] = lines.close[0] = price
+        lines.volume[0] = lines.openinterest[0] = 0.0
+        return True
+
+
+def run_backtrader(
+    closes: pd.DataFrame,
+    targets: pd.DataFrame,
+    costs: CostModel,
+    rebalance: RebalanceRule,
+    cash: float,
+    *,
+    _trim_buys: bool = True,
+) -> ExecutionResult:
+    """Execute ``targets`` (date x ticker weights, traded at each close) with backtrader.
+
+    Raises ``RejectedOrdersError`` if backtrader refused any order.
+    """
+    tickers = list(closes.columns)
+    dates = pd.DatetimeIndex(closes.index, name="date")
+    weights = aligned_targets(targets, closes)
+    prices = listed_prices(closes.to_numpy(dtype=float), weights, names=tickers, dates=dates)
+    plan = _Plan(weights, scheduled_days(dates, rebalance.schedule), costs, rebalance, _trim_buys)
+    clock = dates.append(pd.DatetimeIndex([dates[-1] + pd.Timedelta(days=1)]))
+    cerebro = bt.Cerebro(stdstats=False)
+    stamps = [bt.date2num(day.to_pydatetime()) for day in clock]
+    for j, ticker in enumerate(tickers):
+        cerebro.adddata(
+            ArrayFeed(dates=stamps, prices=np.append(prices[:, j], prices[-1, j]).tolist()),
+            name=ticker,
+        )
+    broker = cerebro.broker
+    broker.set_cash(float(cash))
+    broker.set_coc(True)
+    broker.set_checksubmit(False)
+    broker.set_slippage_perc(
+        costs.slippage, slip_open=True, slip_limit=True, slip_match=True, slip_out=True
+    )
+    broker.addcommissioninfo(FractionalPercCommission(commission=costs.commission))
+    cerebro.addstrategy(_TargetStrategy, plan=plan)
+    cerebro.run(runonce=False, preload=True)
+    if plan.failures:
+        day, ticker, status = plan.failures[0]
+        raise RejectedOrdersError(
+            f"backtrader rejected {len(plan.failures)} orders "
+            f"(first: {ticker} on {day.date()}, status {status}); "
+            "the orders cost more than the cash — report this, sizing should prevent it"
+        )
+    trades = pd.DataFrame(plan.fills, columns=list(TRADE_COLUMNS))
+    return build_result(
+        dates,
+        tickers,
+        prices,
+        plan.holdings,
+        plan.cash,
+        float(cash),
+        trades,
+        rejected_orders=len(plan.failures),
+    )

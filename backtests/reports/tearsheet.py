@@ -1,0 +1,150 @@
+"""The quantstats HTML tearsheet, with the fixes it needs to be correct, quiet and offline.
+
+What we change around ``quantstats.reports.html``:
+
+- **Benchmark.** Always the returns Series we already have (a string would make
+  quantstats download it), named ``"<TICKER> (benchmark)"``; the strategy is
+  named after the strategy. Both get a tz-naive daily index.
+- **Template.** We hand quantstats a copy of its own template with: our nav bar
+  and (for demo data) a synthetic-data banner at the top, an escaped title (quantstats
+  inserts the title unescaped), no favicon fetched from qtpylib.io (offline), no
+  ``onload="save()"`` (an undefined function: a console error on every load), and
+  our own EOY bar chart in place of quantstats' (misdrawn under pandas 3: bars
+  squeezed to one side, year labels piled up).
+- **Noise.** quantstats sets matplotlib's font to Arial (``findfont`` warnings by the
+  hundred where Arial is absent) and a seaborn theme, globally, at import. We
+  import it inside ``rc_context`` so the process keeps its own style, render with
+  quantstats' style but a font that exists, drop only the matplotlib
+  ``findfont: Font family ...`` log records, and ignore deprecation/future
+  warnings raised inside quantstats/seaborn. Exceptions propagate untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+
+from backtests.atomic import atomic_write, atomic_write_text
+from backtests.reports.charts import eoy_chart
+from backtests.reports.markup import asset, esc, synthetic_banner
+from backtests.results import RunResult
+
+
+class _FindfontFilter(logging.Filter):
+    """Drop matplotlib's ``findfont: Font family 'X' not found`` records; keep everything else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("findfont: Font family")
+
+
+@cache
+def _quantstats() -> tuple[Any, dict[str, Any]]:
+    """Import quantstats without leaking its global matplotlib style; return it and that style."""
+    with mpl.rc_context(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import quantstats
+
+        style = {k: v for k, v in mpl.rcParams.items() if k != "backend"}
+    style["font.family"] = "sans-serif"
+    style["font.sans-serif"] = ["DejaVu Sans", "Liberation Sans", "Arial"]
+    return quantstats, style
+
+
+@contextmanager
+def quiet_quantstats() -> Iterator[Any]:
+    """Run quantstats with its style, a font that exists, and its known noise silenced."""
+    qs, style = _quantstats()
+    font_logger = logging.getLogger("matplotlib.font_manager")
+    font_filter = _FindfontFilter()
+    font_logger.addFilter(font_filter)
+    try:
+        with mpl.rc_context(style), warnings.catch_warnings():
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+                warnings.filterwarnings(
+                    "ignore", category=category, module=r"(quantstats|seaborn)(\.|$)"
+                )
+            warnings.filterwarnings(
+                "ignore", message=r"set_ticklabels\(\) should only be used", category=UserWarning
+            )
+            yield qs
+    finally:
+        font_logger.removeFilter(font_filter)
+
+
+def series_for_quantstats(returns: pd.Series, name: str) -> pd.Series:
+    """Daily returns with a tz-naive, midnight index and the display ``name``."""
+    index = pd.DatetimeIndex(returns.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=name)
+
+
+def tearsheet_title(result: RunResult) -> str:
+    """``strategy vs TICKER, YYYY-MM-DD to YYYY-MM-DD, data: label`` (synthetic data said so)."""
+    return (
+        f"{result.strategy} vs {result.benchmark}, "
+        f"{result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}, "
+        f"data: {result.data_description}"
+    )
+
+
+def _template(result: RunResult, top_html: str, eoy_svg: str) -> str:
+    """quantstats' own template with our fixes applied (see the module docstring)."""
+    tpl = resources.files("quantstats").joinpath("report.html").read_text(encoding="utf-8")
+    banner = synthetic_banner() if result.synthetic else ""
+    fixes = (
+        (r'<link rel="shortcut icon"[^>]*>', f"<style>{asset('chrome.css')}</style>"),
+        (r'<body onload="save\(\)">', "<body>"),
+        (r"<title>.*?</title>", f"<title>{esc(tearsheet_title(result))}</title>"),
+        (r'<div class="container">', f'{top_html}{banner}<div class="container">'),
+        (r"\{\{eoy_returns\}\}", eoy_svg),
+    )
+    for pattern, replacement in fixes:
+        tpl, count = re.subn(pattern, lambda _m, r=replacement: r, tpl, count=1)
+        if count != 1:
+            raise RuntimeError(
+                f"quantstats template changed: {pattern!r} not found; "
+                "update backtests.reports.tearsheet"
+            )
+    return tpl
+
+
+def write_tearsheet(result: RunResult, path: Path, *, top_html: str = "") -> Path:
+    """Write the quantstats tearsheet of ``result`` to ``path`` atomically, ``top_html`` on top."""
+    strategy_name = result.strategy
+    benchmark_name = f"{result.benchmark} (benchmark)"
+    returns = series_for_quantstats(result.returns, strategy_name)
+    benchmark = series_for_quantstats(result.benchmark_returns, benchmark_name)
+    eoy_svg = eoy_chart(returns, benchmark, (strategy_name, benchmark_name), size=(8, 4))
+    template = path.parent / f".{path.name}.template.html"
+    atomic_write_text(template, _template(result, top_html, eoy_svg))
+
+    def render(qs: Any, tmp: Path) -> None:
+        qs.reports.html(
+            returns,
+            benchmark=benchmark,
+            title=esc(tearsheet_title(result)),
+            output=str(tmp),
+            template_path=str(template),
+            strategy_title=strategy_name,
+            benchmark_title=benchmark_name,
+        )
+        # quantstats labels CAGR with U+FE6A (small percent sign), missing from common fonts
+        tmp.write_text(tmp.read_text(encoding="utf-8").replace("\ufe6a", "%"), encoding="utf-8")
+
+    try:
+        with quiet_quantstats() as qs:
+            atomic_write(path, lambda tmp: render(qs, tmp))
+    finally:
+        template.unlink(missing_ok=True)
+    return path

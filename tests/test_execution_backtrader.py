@@ -1,0 +1,122 @@
+"""The backtrader reference executor: fills at the decision close, slippage, commission,
+fractional shares, sells before buys, the cash trim and rejection detection, late listing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtests.errors import BacktestError, RejectedOrdersError
+from backtests.execution.backtrader_exec import FractionalPercCommission, run_backtrader
+from backtests.execution.rules import CostModel, RebalanceRule
+
+DAILY = RebalanceRule("daily", 0.0)
+NEVER = RebalanceRule("none", 0.0)
+
+
+def frame(rows: dict[str, list[float]]) -> pd.DataFrame:
+    """A date x ticker frame on consecutive business days from 2024-01-01."""
+    length = len(next(iter(rows.values())))
+    return pd.DataFrame(
+        rows, index=pd.bdate_range("2024-01-01", periods=length, name="date"), dtype=float
+    )
+
+
+def test_fill_at_order_bar_close_with_slippage_and_commission() -> None:
+    closes = frame(
+        {"A": [100, 120, 90, 95]}
+    )  # the next bar's high/low never bracket the slipped price
+    targets = frame({"A": [1.0, 1.0, 0.0, 0.0]})
+    result = run_backtrader(
+        closes, targets, CostModel(commission_bps=10, slippage_bps=50), NEVER, 1000.0
+    )
+    buy, sell = result.trades.iloc[0], result.trades.iloc[1]
+    assert buy["date"] == closes.index[0] and buy["price"] == pytest.approx(100 * 1.005, rel=1e-12)
+    assert sell["date"] == closes.index[2] and sell["price"] == pytest.approx(90 * 0.995, rel=1e-12)
+    assert sell["size"] == pytest.approx(-buy["size"], rel=1e-12)
+    assert buy["commission"] == pytest.approx(0.001 * buy["size"] * 100.5, rel=1e-12)
+    cash_left = 1000 - buy["size"] * 100.5 * 1.001  # ~0: the buy was trimmed to the cash
+    assert 0 <= cash_left < 1e-6
+    assert result.equity.iloc[0] == pytest.approx(buy["size"] * 100 + cash_left, rel=1e-12)
+    assert result.returns.iloc[0] == pytest.approx(result.equity.iloc[0] / 1000 - 1, rel=1e-12)
+    assert len(result.trades) == 2 and result.rejected_orders == 0
+
+
+def test_fractional_shares() -> None:
+    closes = frame({"A": [333.33, 333.33]})
+    result = run_backtrader(closes, frame({"A": [0.5, 0.5]}), CostModel(), NEVER, 1000.0)
+    assert result.trades["size"].iloc[0] == pytest.approx(
+        500 / 333.33, rel=1e-9
+    )  # 1.50002..., not 1
+    assert result.weights["A"].iloc[0] == pytest.approx(0.5, rel=1e-9)
+    assert FractionalPercCommission().getsize(333.33, 500.0) == pytest.approx(1.50002, rel=1e-5)
+
+
+def test_sells_execute_before_buys_and_fund_them() -> None:
+    closes = frame({"A": [10, 10, 11], "B": [20, 20, 19]})
+    targets = frame({"A": [0.0, 1.0, 1.0], "B": [1.0, 0.0, 0.0]})  # fully invested switch B -> A
+    result = run_backtrader(
+        closes, targets, CostModel(commission_bps=5, slippage_bps=5), NEVER, 1000.0
+    )
+    day1 = result.trades[result.trades["date"] == closes.index[1]]  # fills in execution order
+    assert day1["ticker"].tolist() == ["B", "A"] and day1["size"].iloc[0] < 0 < day1["size"].iloc[1]
+    assert result.weights.loc[closes.index[1], "A"] > 0.998 and result.rejected_orders == 0
+
+
+def test_no_rejections_with_full_investment_and_commission() -> None:
+    rng = np.random.default_rng(3)
+    closes = frame({t: list(100 * np.cumprod(1 + rng.normal(0, 0.02, 40))) for t in "ABC"})
+    raw = rng.random((40, 3))
+    targets = pd.DataFrame(
+        raw / raw.sum(axis=1, keepdims=True), index=closes.index, columns=closes.columns
+    )
+    result = run_backtrader(
+        closes, targets, CostModel(commission_bps=25, slippage_bps=10), DAILY, 10_000.0
+    )
+    assert result.rejected_orders == 0 and len(result.trades) >= 3 * 39
+
+
+def test_without_the_trim_backtrader_rejects_and_we_raise() -> None:
+    closes = frame({"A": [100, 101], "B": [50, 49]})
+    targets = frame({"A": [0.5, 0.5], "B": [0.5, 0.5]})
+    with pytest.raises(
+        RejectedOrdersError,
+        match=r"backtrader rejected 1 orders \(first: B on 2024-01-01, status Margin\)",
+    ):
+        run_backtrader(
+            closes, targets, CostModel(commission_bps=10), NEVER, 1000.0, _trim_buys=False
+        )
+
+
+def test_orders_on_the_last_day_execute() -> None:
+    closes = frame({"A": [10, 11, 12]})
+    result = run_backtrader(closes, frame({"A": [1.0, 1.0, 0.0]}), CostModel(), NEVER, 100.0)
+    assert result.trades["date"].tolist() == [closes.index[0], closes.index[2]]
+    assert result.weights["A"].iloc[-1] == 0.0 and result.equity.iloc[-1] == pytest.approx(
+        120.0, rel=1e-9
+    )
+
+
+def test_late_listed_ticker_is_not_traded_before_listing() -> None:
+    closes = frame({"A": [10, 11, 12, 12], "B": [np.nan, np.nan, 5, 6]})
+    targets = frame({"A": [1, 1, 0.5, 0.5], "B": [0, 0, 0.5, 0.5]})
+    result = run_backtrader(closes, targets, CostModel(), NEVER, 100.0)
+    b_trades = result.trades[result.trades["ticker"] == "B"]
+    assert b_trades["date"].min() == closes.index[2] and b_trades["price"].iloc[0] == 5.0
+    with pytest.raises(BacktestError, match="target weight of B is 0.5 on 2024-01-02"):
+        run_backtrader(
+            closes,
+            frame({"A": [1, 0.5, 0.5, 0.5], "B": [0, 0.5, 0.5, 0.5]}),
+            CostModel(),
+            NEVER,
+            100.0,
+        )
+
+
+def test_turnover_definition() -> None:
+    closes = frame({"A": [10.0] * 252, "B": [10.0] * 252})
+    targets = frame({"A": [1.0] * 126 + [0.0] * 126, "B": [0.0] * 126 + [1.0] * 126})
+    result = run_backtrader(closes, targets, CostModel(), NEVER, 100.0)
+    # buy 100, then sell 100 and buy 100 over one year of flat prices: 300 / 100 / 1 year
+    assert result.turnover == pytest.approx(3.0, rel=1e-9)

@@ -1,0 +1,252 @@
+"""Parity: backtrader reference == fast executor == an independent plain-pandas computation.
+
+Randomised (hypothesis) over targets, costs, schedules and drift on synthetic and real
+tickers; plus the costs-never-help property and the 10-ticker, 11-year real-data run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backtests.errors import BacktestError
+from backtests.execution.backtrader_exec import run_backtrader
+from backtests.execution.fast_exec import run_fast, simulate
+from backtests.execution.result import ExecutionResult
+from backtests.execution.rules import SCHEDULES, CostModel, RebalanceRule
+from backtests.metrics import summary_metrics
+
+REAL = ("SPY", "QQQ", "EEM", "FXI", "GLD", "TLT", "IEF", "UUP", "ICLN", "REMX")
+
+
+def synthetic_closes(seed: int, n_days: int, n_assets: int, late: int) -> pd.DataFrame:
+    """Random-walk closes; the last ticker lists ``late`` days in (NaN before)."""
+    rng = np.random.default_rng(seed)
+    prices = 50 * np.cumprod(1 + rng.normal(0.0003, 0.02, (n_days, n_assets)), axis=0)
+    prices[:late, -1] = np.nan
+    dates = pd.bdate_range("2021-12-27", periods=n_days, name="date")
+    return pd.DataFrame(prices, index=dates, columns=[f"T{i}" for i in range(n_assets)])
+
+
+def random_targets(closes: pd.DataFrame, seed: int, n_changes: int) -> pd.DataFrame:
+    """Piecewise-constant random weight rows (some leave cash), 0 before a ticker lists."""
+    rng = np.random.default_rng(seed + 1)
+    n_days, n = closes.shape
+    cuts = np.sort(rng.integers(1, n_days, n_changes))
+    rows = rng.random((n_changes + 1, n)) * (rng.random((n_changes + 1, n)) > 0.3)
+    rows /= np.maximum(rows.sum(axis=1, keepdims=True), 1e-9) / rng.choice(
+        [1.0, 1.0, 0.8], (n_changes + 1, 1)
+    )
+    weights = rows[np.searchsorted(cuts, np.arange(n_days), side="right")]
+    weights[closes.isna().to_numpy()] = 0.0
+    return pd.DataFrame(weights, index=closes.index, columns=closes.columns)
+
+
+def assert_same_path(a: ExecutionResult, b: ExecutionResult, rtol: float = 1e-6) -> None:
+    np.testing.assert_allclose(a.equity.to_numpy(), b.equity.to_numpy(), rtol=rtol)
+    np.testing.assert_allclose(a.returns.to_numpy(), b.returns.to_numpy(), rtol=rtol, atol=1e-9)
+    np.testing.assert_allclose(a.weights.to_numpy(), b.weights.to_numpy(), atol=1e-9)
+    assert len(a.trades) == len(b.trades)
+    np.testing.assert_allclose(
+        a.trades["size"].to_numpy(), b.trades["size"].to_numpy(), rtol=rtol, atol=1e-9
+    )
+    assert a.turnover == pytest.approx(b.turnover, rel=rtol)
+
+
+def plain_pandas_equity(closes: pd.DataFrame, targets: pd.DataFrame, cash: float) -> pd.Series:
+    """Zero costs, daily rebalance: the return of t is earned on the weights traded at t - 1."""
+    asset_returns = closes.pct_change().fillna(0.0)
+    portfolio = (targets.shift(1).fillna(0.0) * asset_returns).sum(axis=1)
+    return cash * (1 + portfolio).cumprod()
+
+
+costs_st = st.builds(
+    CostModel, st.sampled_from([0.0, 1.0, 10.0, 50.0]), st.sampled_from([0.0, 2.0, 25.0])
+)
+rule_st = st.builds(
+    RebalanceRule, st.sampled_from(SCHEDULES), st.sampled_from([0.0, 0.0, 0.02, 0.1])
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n_days=st.integers(15, 70),
+    n_assets=st.integers(2, 4),
+    late=st.integers(0, 10),
+    n_changes=st.integers(0, 6),
+    costs=costs_st,
+    rule=rule_st,
+)
+def test_parity_synthetic(
+    seed: int,
+    n_days: int,
+    n_assets: int,
+    late: int,
+    n_changes: int,
+    costs: CostModel,
+    rule: RebalanceRule,
+) -> None:
+    closes = synthetic_closes(seed, n_days, n_assets, late)
+    targets = random_targets(closes, seed, n_changes)
+    assert_same_path(
+        run_backtrader(closes, targets, costs, rule, 10_000.0),
+        run_fast(closes, targets, costs, rule, 10_000.0),
+    )
+
+
+@pytest.fixture(scope="module")
+def real_closes(shared_data: Path) -> pd.DataFrame:
+    """The 10 real tickers, 2015-01-01..2025-12-31, union calendar, forward-filled."""
+    series = {
+        t: pd.read_csv(shared_data / "prices" / f"{t}.csv", index_col="Date", parse_dates=True)[
+            "Close"
+        ]
+        for t in REAL
+    }
+    closes = pd.DataFrame(series).sort_index().ffill().loc["2015-01-01":"2025-12-31"]
+    closes.index.name = "date"
+    return closes
+
+
+@pytest.mark.shared
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10**6), costs=costs_st, rule=rule_st)
+def test_parity_real_windows(
+    real_closes: pd.DataFrame, seed: int, costs: CostModel, rule: RebalanceRule
+) -> None:
+    rng = np.random.default_rng(seed)
+    start = int(rng.integers(0, len(real_closes) - 120))
+    closes = real_closes.iloc[start : start + 120, rng.choice(len(REAL), 3, replace=False)]
+    targets = random_targets(closes, seed, 5)
+    assert_same_path(
+        run_backtrader(closes, targets, costs, rule, 1e6),
+        run_fast(closes, targets, costs, rule, 1e6),
+    )
+
+
+def test_zero_cost_daily_matches_plain_pandas() -> None:
+    closes = synthetic_closes(11, 60, 3, 0)
+    targets = random_targets(closes, 11, 4)
+    expected = plain_pandas_equity(closes, targets, 10_000.0)
+    rule = RebalanceRule("daily", 0.0)
+    for result in (
+        run_backtrader(closes, targets, CostModel(), rule, 10_000.0),
+        run_fast(closes, targets, CostModel(), rule, 10_000.0),
+    ):
+        np.testing.assert_allclose(result.equity.to_numpy(), expected.to_numpy(), rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    low=costs_st,
+    extra_comm=st.floats(0, 30),
+    extra_slip=st.floats(0, 30),
+    rule=rule_st,
+)
+def test_costs_never_raise_final_equity(
+    seed: int, low: CostModel, extra_comm: float, extra_slip: float, rule: RebalanceRule
+) -> None:
+    closes = synthetic_closes(seed, 50, 3, 5)
+    targets = random_targets(closes, seed, 4)
+    high = CostModel(low.commission_bps + extra_comm, low.slippage_bps + extra_slip)
+    cheap = run_fast(closes, targets, low, rule, 1000.0).equity.iloc[-1]
+    dear = run_fast(closes, targets, high, rule, 1000.0).equity.iloc[-1]
+    assert dear <= cheap * (1 + 1e-12)
+
+
+def test_simulate_matches_run_fast_per_configuration() -> None:
+    closes = synthetic_closes(5, 80, 4, 12)
+    n_days = len(closes)
+    base = np.tile([0.6, 0.4, 0.0, 0.0], (n_days, 1))
+    hedge = np.tile([0.0, 0.0, 0.5, 0.5], (n_days, 1))
+    hedge[:12] = [0.0, 0.0, 1.0, 0.0]  # the last ticker is not listed yet
+    shift = hedge - base
+    exposure = np.zeros((5, n_days))
+    exposure[1, 20:40], exposure[2, 5:70], exposure[3, :] = 1.0, 0.5, 0.25
+    exposure[4, 30:] = np.linspace(0, 1, n_days - 30)
+    costs, rule = CostModel(7.0, 3.0), RebalanceRule("weekly", 0.03)
+    fast = simulate(
+        closes.to_numpy(),
+        base,
+        shift,
+        exposure,
+        costs,
+        rule,
+        5000.0,
+        dates=closes.index,
+        keep_equity=True,
+    )
+    for c in range(len(exposure)):
+        targets = pd.DataFrame(
+            base + exposure[c][:, None] * shift, index=closes.index, columns=closes.columns
+        )
+        single = run_fast(closes, targets, costs, rule, 5000.0)
+        np.testing.assert_allclose(fast.equity[c], single.equity.to_numpy(), rtol=1e-12)
+        assert fast.final_equity[c] == pytest.approx(single.equity.iloc[-1], rel=1e-12)
+        assert fast.turnover[c] == pytest.approx(single.turnover, rel=1e-9)
+        for key, value in summary_metrics(single.returns).items():
+            assert fast.metrics[key][c] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+    assert fast.final_equity[0] != fast.final_equity[1]
+
+
+def test_simulate_chunks_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    closes = synthetic_closes(8, 40, 2, 0)
+    base, shift = np.tile([1.0, 0.0], (40, 1)), np.tile([-1.0, 1.0], (40, 1))
+    exposure = np.random.default_rng(0).choice([0.0, 0.5, 1.0], (7, 40))
+    args = (
+        closes.to_numpy(),
+        base,
+        shift,
+        exposure,
+        CostModel(5, 5),
+        RebalanceRule("none", 0.05),
+        100.0,
+    )
+    whole = simulate(*args)
+    monkeypatch.setattr("backtests.execution.fast_exec.CHUNK", 3)
+    chunked = simulate(*args)
+    np.testing.assert_array_equal(whole.final_equity, chunked.final_equity)
+    assert whole.equity is None
+
+
+@pytest.mark.shared
+def test_real_data_ten_tickers_eleven_years(real_closes: pd.DataFrame) -> None:
+    assert real_closes.shape[1] == 10 and len(real_closes) > 2700
+    targets = random_targets(real_closes, 2024, 25)
+    costs, rule = CostModel(5.0, 2.0), RebalanceRule("monthly", 0.05)
+    reference = run_backtrader(real_closes, targets, costs, rule, 100_000.0)
+    fast = run_fast(real_closes, targets, costs, rule, 100_000.0)
+    assert_same_path(reference, fast)
+    assert reference.rejected_orders == 0 and len(reference.trades) > 100
+
+
+def test_no_trades_when_all_cash() -> None:
+    closes = synthetic_closes(1, 10, 2, 0)
+    targets = closes * 0.0
+    for run in (run_backtrader, run_fast):
+        result = run(closes, targets, CostModel(10, 10), RebalanceRule("daily", 0.1), 100.0)
+        assert result.trades.empty and result.trades["size"].dtype == float
+        assert (result.equity == 100.0).all() and result.turnover == 0.0
+
+
+def test_inputs_are_checked() -> None:
+    closes = synthetic_closes(2, 10, 2, 0)
+    targets = closes * 0.0 + 0.5
+    with pytest.raises(BacktestError, match="target weight of T1 on 2021-12-27 is missing"):
+        run_fast(closes, targets[["T0"]], CostModel(), RebalanceRule(), 100.0)
+    with pytest.raises(BacktestError, match="row sums above 1"):
+        run_backtrader(closes, targets * 2, CostModel(), RebalanceRule(), 100.0)
+    with pytest.raises(ValueError, match="shapes disagree"):
+        zeros = np.zeros((10, 2))
+        simulate(
+            closes.to_numpy(), zeros, zeros, np.zeros((3, 9)), CostModel(), RebalanceRule(), 1.0
+        )

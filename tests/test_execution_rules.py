@@ -1,0 +1,159 @@
+"""Shared execution rules: validation, schedules, the trade decision, sizing, late listing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backtests.errors import BacktestError, UserInputError
+from backtests.execution.rules import (
+    CASH_SAFETY,
+    CostModel,
+    RebalanceRule,
+    listed_prices,
+    must_trade,
+    plan_trades,
+    row_changed,
+    scheduled_days,
+)
+
+
+def test_cost_model_fractions_and_validation() -> None:
+    costs = CostModel(commission_bps=10, slippage_bps=2.5)
+    assert costs.commission == pytest.approx(0.001)
+    assert costs.slippage == pytest.approx(0.00025)
+    with pytest.raises(UserInputError, match="commission_bps"):
+        CostModel(commission_bps=-1)
+
+
+def test_rebalance_rule_validation() -> None:
+    with pytest.raises(UserInputError, match="schedule.*one of none, daily"):
+        RebalanceRule(schedule="hourly")
+    with pytest.raises(UserInputError, match="drift_threshold"):
+        RebalanceRule(drift_threshold=1.5)
+
+
+def test_scheduled_days_first_trading_day_of_each_period() -> None:
+    dates = pd.DatetimeIndex(
+        [
+            "2024-03-27",
+            "2024-03-28",
+            "2024-04-01",
+            "2024-04-02",
+            "2024-04-08",
+            "2024-06-28",
+            "2024-07-01",
+        ]
+    )
+    assert scheduled_days(dates, "weekly").tolist() == [True, False, True, False, True, True, True]
+    assert scheduled_days(dates, "monthly").tolist() == [
+        True,
+        False,
+        True,
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert scheduled_days(dates, "quarterly").tolist() == [
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert scheduled_days(dates, "daily").all()
+    assert scheduled_days(dates, "none").tolist() == [True] + [False] * 6
+
+
+def test_weekly_schedule_across_new_year_uses_iso_weeks() -> None:
+    dates = pd.DatetimeIndex(
+        ["2020-12-31", "2021-01-04", "2021-01-05"]
+    )  # Thu; Mon of a new ISO week
+    assert scheduled_days(dates, "weekly").tolist() == [True, True, False]
+
+
+def test_must_trade_reasons() -> None:
+    q, p, target = np.array([1.0, 0.0]), np.array([50.0, 10.0]), np.array([0.5, 0.5])
+    value = 100.0  # pre-trade weights 0.5 / 0.0 (cash 50)
+    assert must_trade(True, False, False, q, p, value, target, 0.0)
+    assert must_trade(False, True, False, q, p, value, target, 0.0)
+    assert must_trade(False, False, True, q, p, value, target, 0.0)
+    assert not must_trade(False, False, False, q, p, value, target, 0.0)
+    assert must_trade(False, False, False, q, p, value, target, 0.49)
+    assert not must_trade(False, False, False, q, p, value, target, 0.5)
+
+
+def test_row_changed_tolerance() -> None:
+    row = np.array([0.5, 0.5])
+    assert not row_changed(row, row + 1e-13)
+    assert row_changed(row, row + np.array([1e-11, -1e-11]))
+
+
+def test_plan_trades_sells_then_trims_buys_to_cash() -> None:
+    q, p = np.array([10.0, 0.0]), np.array([100.0, 50.0])  # all in A, no cash
+    delta = np.empty(2)
+    plan_trades(q, p, 0.0, np.array([0.0, 1.0]), 0.001, 0.002, delta)
+    proceeds = 10 * 100 * 0.998 * (1 - 0.001)
+    assert delta[0] == -10.0
+    # buy sized to the proceeds less the safety margin, at 50 * 1.002 plus commission
+    expected = (proceeds - CASH_SAFETY * 1000.0) / (50 * 1.002 * 1.001)
+    assert delta[1] == pytest.approx(expected, rel=1e-12)
+
+
+def test_plan_trades_fractional_and_dust() -> None:
+    delta = np.empty(2)
+    plan_trades(
+        np.zeros(2), np.array([333.33, 10.0]), 1000.0, np.array([0.5, 0.0]), 0.0, 0.0, delta
+    )
+    assert delta[0] == pytest.approx(500.0 / 333.33)
+    plan_trades(
+        np.array([1.0, 0.0]),
+        np.array([100.0, 10.0]),
+        0.0,
+        np.array([1.0 - 1e-12, 1e-12]),
+        0.0,
+        0.0,
+        delta,
+    )
+    assert delta.tolist() == [0.0, 0.0]  # both moves are below 1e-9 of the value
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(0, 100), min_size=3, max_size=3),
+    st.floats(0, 5000),
+    st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    st.floats(0, 0.01),
+    st.floats(0, 0.01),
+)
+def test_plan_trades_never_overspends(
+    q: list[float], cash: float, raw: list[float], comm: float, slip: float
+) -> None:
+    q_arr, p = np.array(q), np.array([20.0, 35.5, 101.0])
+    target = np.array(raw) / max(sum(raw), 1.0)
+    delta = np.empty(3)
+    plan_trades(q_arr, p, cash, target, comm, slip, delta)
+    assert np.all(q_arr + delta >= 0.0)
+    sells = np.clip(-delta, 0, None) * p * (1 - slip) * (1 - comm)
+    buys = np.clip(delta, 0, None) * p * (1 + slip) * (1 + comm)
+    assert cash + sells.sum() - buys.sum() >= 0.0
+
+
+def test_listed_prices_placeholder_and_errors() -> None:
+    closes = np.array([[1.0, np.nan], [2.0, np.nan], [3.0, 7.0]])
+    assert listed_prices(closes).tolist() == [[1.0, 7.0], [2.0, 7.0], [3.0, 7.0]]
+    dates = pd.date_range("2024-01-01", periods=3)
+    with pytest.raises(
+        BacktestError, match="target weight of B is 0.5 on 2024-01-02, before its first price"
+    ):
+        listed_prices(
+            closes, np.array([[1, 0], [0.5, 0.5], [0.5, 0.5]]), names=["A", "B"], dates=dates
+        )
+    with pytest.raises(BacktestError, match="B has no price"):
+        listed_prices(np.array([[1.0, np.nan]]), names=["A", "B"])
