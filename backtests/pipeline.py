@@ -21,6 +21,7 @@ from backtests.errors import DataUnavailableError, UserInputError
 from backtests.results import RunResult
 from backtests.spec import StrategySpec
 from backtests.triggers import MarketContext, TriggerOutput, evaluate
+from backtests.triggers.context import FIRING_COLUMNS
 
 #: Calendar days of prices loaded before the start so that market triggers
 #: (moving averages, rolling highs, realised volatility) are warm on day one.
@@ -170,10 +171,7 @@ def firings_in_period(outputs: dict[str, TriggerOutput], start: pd.Timestamp, en
     """All triggers' firings dated inside ``[start, end]``, stacked and sorted by date then trigger."""
     frames = [out.firings for out in outputs.values() if len(out.firings)]
     if not frames:
-        return pd.DataFrame(
-            columns=["date", "trigger", "raw_date", "reason", "event_dates", "event_titles",
-                     "event_categories", "event_sources"]
-        )
+        return pd.DataFrame(columns=list(FIRING_COLUMNS))
     stacked = pd.concat(frames, ignore_index=True)
     inside = stacked[(stacked["date"] >= start) & (stacked["date"] <= end)]
     return inside.sort_values(["date", "trigger"], kind="stable").reset_index(drop=True)

@@ -44,6 +44,18 @@ source_option = click.option(
     show_default=True,
     help="Price source; auto = cache, then Yahoo, else the synthetic demo market.",
 )
+
+
+def data_options(command):
+    """The options that choose a run's period and data, in this order:
+    --start, --end, --set, --events, --prices, --source, --data-dir."""
+    for option in reversed(
+        (start_option, end_option, set_option, events_option, prices_option, source_option, data_dir_option)
+    ):
+        command = option(command)
+    return command
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON array on stdout and nothing else.")
 
 

@@ -8,15 +8,9 @@ from pathlib import Path
 import click
 
 from backtests.cli.common import (
-    data_dir_option,
+    data_options,
     echo_json,
-    end_option,
-    events_option,
     note,
-    prices_option,
-    set_option,
-    source_option,
-    start_option,
 )
 from backtests.data.frames import SYNTHETIC_LABEL
 
@@ -41,17 +35,11 @@ def synthetic_banner() -> str:
 
 @click.command(name="run")
 @click.argument("strategy")
-@start_option
-@end_option
-@set_option
-@events_option
-@prices_option
-@source_option
-@data_dir_option
+@data_options
 @click.option("--benchmark", metavar="TICKER", help="Benchmark ticker (default: the spec's `benchmark`).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the run into this folder itself.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the tearsheet in a browser when done.")
-@click.option("--no-tearsheet", is_flag=True, help="Skip the quantstats tearsheet and the HTML pages (faster).")
+@click.option("--no-tearsheet", is_flag=True, help="Skip the quantstats tearsheet (the slow part); the events page and data files are still written.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics and paths as JSON on stdout.")
 def run_command(
     strategy: str,

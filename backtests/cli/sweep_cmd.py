@@ -8,14 +8,8 @@ from pathlib import Path
 import click
 
 from backtests.cli.common import (
-    data_dir_option,
-    end_option,
-    events_option,
+    data_options,
     note,
-    prices_option,
-    set_option,
-    source_option,
-    start_option,
 )
 from backtests.sweep.runner import OBJECTIVES
 
@@ -37,13 +31,7 @@ from backtests.sweep.runner import OBJECTIVES
 @click.option("--executor", type=click.Choice(["fast", "backtrader"]), default="fast", show_default=True,
               help="fast: vectorised; backtrader: the reference executor, one configuration at a time.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: under the reports root).")
-@start_option
-@end_option
-@set_option
-@events_option
-@prices_option
-@source_option
-@data_dir_option
+@data_options
 def sweep_command(strategy, grids, random_n, seed, objective, train_until, walk_forward, jobs, top, save_best,
                   tearsheet, executor, out_dir, start, end, overrides, events_files, prices_dir, source, data_dir):
     """Sweep STRATEGY's parameters and tell whether the winner is skill or luck.

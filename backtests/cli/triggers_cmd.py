@@ -5,30 +5,15 @@ from __future__ import annotations
 import click
 
 from backtests.cli.common import (
-    data_dir_option,
+    data_options,
     echo_json,
-    end_option,
-    events_option,
     json_option,
     note,
-    prices_option,
-    set_option,
-    source_option,
-    start_option,
 )
-
-_COLUMNS = ("date", "trigger", "reason", "event_dates", "event_titles", "event_categories", "event_sources")
-
 
 @click.command(name="triggers")
 @click.argument("strategy")
-@start_option
-@end_option
-@set_option
-@events_option
-@prices_option
-@source_option
-@data_dir_option
+@data_options
 @json_option
 def triggers_command(
     strategy: str,
@@ -55,7 +40,7 @@ def triggers_command(
     from backtests import pipeline
     from backtests.cli.run_cmd import synthetic_banner
     from backtests.spec import load_spec
-    from backtests.triggers.context import split_events
+    from backtests.triggers.context import FIRING_COLUMNS, split_events
 
     spec = load_spec(strategy, overrides)
     inputs = pipeline.load_inputs(
@@ -66,7 +51,7 @@ def triggers_command(
     outputs = pipeline.evaluate_triggers(inputs)
     firings = pipeline.firings_in_period(outputs, inputs.start, inputs.end)
     rows = [
-        {col: (f"{row[col]:%Y-%m-%d}" if col == "date" else str(row[col])) for col in _COLUMNS}
+        {col: (f"{row[col]:%Y-%m-%d}" if col in ("date", "raw_date") else str(row[col])) for col in FIRING_COLUMNS}
         for _, row in firings.iterrows()
     ]
     if as_json:

@@ -31,20 +31,11 @@ from backtests.reports.index import INDEX_PAGE
 from backtests.reports.pages import EVENTS_PAGE, TEARSHEET_PAGE, events_page, run_nav
 from backtests.reports.tearsheet import write_tearsheet
 from backtests.results import RunResult
+from backtests.triggers.context import FIRING_COLUMNS
 
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 SIGNIFICANT_DIGITS = 12
-FIRING_CSV_COLUMNS = (
-    "date",
-    "trigger",
-    "raw_date",
-    "reason",
-    "event_dates",
-    "event_titles",
-    "event_categories",
-    "event_sources",
-)
 
 
 def strategy_folder(strategy: str) -> Path:
@@ -109,7 +100,7 @@ def _csv(frame: pd.DataFrame, *, index: bool) -> str:
 def _data_files(result: RunResult) -> dict[str, str]:
     """The CSV files of a run, name -> text."""
     returns = pd.DataFrame({"strategy": result.returns, "benchmark": result.benchmark_returns})
-    firings = result.firings.reindex(columns=list(FIRING_CSV_COLUMNS))
+    firings = result.firings.reindex(columns=list(FIRING_COLUMNS))
     return {
         "returns.csv": _csv(returns.rename_axis("date"), index=True),
         "weights.csv": _csv(result.weights.rename_axis("date"), index=True),
