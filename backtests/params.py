@@ -42,7 +42,9 @@ class ParamSpec:
             bounds.append(f">= {self.min:g}")
         if self.max is not None:
             bounds.append(f"<= {self.max:g}")
-        kind = {"str_list": "a list of strings", "float_map": "a table of name = number"}.get(self.type, f"a {self.type}")
+        kind = {"str_list": "a list of strings", "float_map": "a table of name = number"}.get(
+            self.type, f"a {self.type}"
+        )
         return kind + (" " + " and ".join(bounds) if bounds else "")
 
     def coerce(self, value: Any, key: str, *, where: str = "") -> Any:

@@ -50,7 +50,9 @@ def test_load_good_file_gives_the_documented_frame() -> None:
 
 def test_events_are_sorted_by_date_then_file_order(tmp_path: Path) -> None:
     late = tmp_path / "late.csv"
-    late.write_text("date,title,category,direction,severity\n2020-01-02,B,policy,escalation,1\n2020-01-01,A,policy,escalation,1\n")
+    late.write_text(
+        "date,title,category,direction,severity\n2020-01-02,B,policy,escalation,1\n2020-01-01,A,policy,escalation,1\n"
+    )
     other = tmp_path / "other.csv"
     other.write_text("date,title,category,direction,severity\n2020-01-01,C,policy,escalation,1\n")
     events = load_events([late, other], include_curated=False)
@@ -61,12 +63,17 @@ def test_events_are_sorted_by_date_then_file_order(tmp_path: Path) -> None:
 def test_curated_and_user_files_are_combined(fixture_curated: Path) -> None:
     events = load_events([FIXTURES / "user.csv"])
     assert list(events["origin"]) == ["calendar.csv:2", "user.csv:2", "calendar.csv:3", "user.csv:3"]
-    assert load_events([FIXTURES / "user.csv"], include_curated=False)["origin"].tolist() == ["user.csv:2", "user.csv:3"]
+    assert load_events([FIXTURES / "user.csv"], include_curated=False)["origin"].tolist() == [
+        "user.csv:2",
+        "user.csv:3",
+    ]
 
 
 def test_an_event_repeated_across_files_is_refused(fixture_curated: Path, tmp_path: Path) -> None:
     copy = tmp_path / "mine.csv"
-    copy.write_text("date,title,category,direction,severity\n2019-05-10,Fixture curated: TARIFF increase,tariff,escalation,2\n")
+    copy.write_text(
+        "date,title,category,direction,severity\n2019-05-10,Fixture curated: TARIFF increase,tariff,escalation,2\n"
+    )
     with pytest.raises(UserInputError) as info:
         load_events([copy])
     assert str(info.value) == (
@@ -91,15 +98,30 @@ def test_shipped_curated_calendar_is_valid() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("bad_date.csv", ["3:date: '2019-13-45' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
-                          "4:date: '05/10/2019' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10"]),
+        (
+            "bad_date.csv",
+            [
+                "3:date: '2019-13-45' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
+                "4:date: '05/10/2019' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
+            ],
+        ),
         ("bad_direction.csv", ["2:direction: unknown direction 'sideways'; use one of escalation, de-escalation"]),
-        ("empty_value.csv", ["2:title: title is empty; every event needs a title",
-                             "2:source: source 'ftp://example.com/x' is not a web address; "
-                             "use a URL starting with https:// or http://"]),
+        (
+            "empty_value.csv",
+            [
+                "2:title: title is empty; every event needs a title",
+                "2:source: source 'ftp://example.com/x' is not a web address; "
+                "use a URL starting with https:// or http://",
+            ],
+        ),
         ("header_only.csv", ["1: no events below the header; add one event per line"]),
-        ("unknown_column.csv", ["1:sevrity: unknown column 'sevrity' (did you mean severity?); allowed columns: "
-                                "date, title, category, direction, severity, countries, assets, source, notes"]),
+        (
+            "unknown_column.csv",
+            [
+                "1:sevrity: unknown column 'sevrity' (did you mean severity?); allowed columns: "
+                "date, title, category, direction, severity, countries, assets, source, notes"
+            ],
+        ),
     ],
 )
 def test_validate_file_lists_every_problem(name: str, expected: list[str]) -> None:
@@ -121,15 +143,19 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
 
 def test_too_many_fields_and_crlf_line_endings(tmp_path: Path) -> None:
     path = tmp_path / "crlf.csv"
-    path.write_bytes(b"date,title,category,direction,severity\r\n2019-05-10,A,tariff,escalation,3\r\n"
-                     b"2019-05-11,B, with comma,tariff,escalation,3\r\n")
+    path.write_bytes(
+        b"date,title,category,direction,severity\r\n2019-05-10,A,tariff,escalation,3\r\n"
+        b"2019-05-11,B, with comma,tariff,escalation,3\r\n"
+    )
     assert validate_file(path) == [f"{path}:3: 6 fields but the header has 5; quote values that contain commas"]
 
 
 def test_multiline_quoted_title_keeps_editor_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "multi.csv"
-    path.write_text('date,title,category,direction,severity\n2019-05-10,"two\nlines",tariff,escalation,3\n'
-                    "2019-05-11,C,tariff,escalation,7\n")
+    path.write_text(
+        'date,title,category,direction,severity\n2019-05-10,"two\nlines",tariff,escalation,3\n'
+        "2019-05-11,C,tariff,escalation,7\n"
+    )
     assert validate_file(path) == [f"{path}:4:severity: severity 7 is out of range; use an integer from 1 to 5"]
 
 
@@ -160,10 +186,24 @@ def test_filter_rejects_unknown_category() -> None:
 
 def test_append_creates_file_with_header_then_appends(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "mine.csv"
-    first = append_event(path, date="2019-05-10", title="Tariffs, raised", category="tariff",
-                         direction="escalation", severity=5, countries="US;CN")
-    second = append_event(path, date=pd.Timestamp("2019-06-29"), title="Truce", category="trade_talks",
-                          direction="de-escalation", severity="2", assets=["SPY", "FXI"])
+    first = append_event(
+        path,
+        date="2019-05-10",
+        title="Tariffs, raised",
+        category="tariff",
+        direction="escalation",
+        severity=5,
+        countries="US;CN",
+    )
+    second = append_event(
+        path,
+        date=pd.Timestamp("2019-06-29"),
+        title="Truce",
+        category="trade_talks",
+        direction="de-escalation",
+        severity="2",
+        assets=["SPY", "FXI"],
+    )
     assert path.read_text() == (
         "date,title,category,direction,severity,countries,assets,source,notes\n"
         '2019-05-10,"Tariffs, raised",tariff,escalation,5,US;CN,,,\n'
@@ -177,8 +217,10 @@ def test_append_keeps_existing_text_and_adds_missing_final_newline(tmp_path: Pat
     path = tmp_path / "mine.csv"
     path.write_bytes(b"date,title,category,direction,severity\r\n2019-05-10,A,tariff,escalation,3")
     event = append_event(path, date="2019-05-11", title="B", category="policy", direction="escalation", severity=1)
-    assert path.read_bytes() == (b"date,title,category,direction,severity\r\n2019-05-10,A,tariff,escalation,3\r\n"
-                                 b"2019-05-11,B,policy,escalation,1\r\n")
+    assert path.read_bytes() == (
+        b"date,title,category,direction,severity\r\n2019-05-10,A,tariff,escalation,3\r\n"
+        b"2019-05-11,B,policy,escalation,1\r\n"
+    )
     assert event["origin"] == "mine.csv:3"
 
 
@@ -186,7 +228,10 @@ def test_append_keeps_existing_text_and_adds_missing_final_newline(tmp_path: Pat
     ("fields", "message"),
     [
         ({"severity": 9}, "cannot add the event, severity: severity 9 is out of range; use an integer from 1 to 5"),
-        ({"date": "2019-13-45"}, "cannot add the event, date: '2019-13-45' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10"),
+        (
+            {"date": "2019-13-45"},
+            "cannot add the event, date: '2019-13-45' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
+        ),
         ({"title": "a  TITLE"}, "cannot add the event, it duplicates line 2 (same date, title and category)"),
         ({"source": "https://x.org", "title": "New"}, None),
     ],
@@ -211,7 +256,9 @@ def test_append_refuses_to_extend_an_invalid_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     original = (FIXTURES / "bad_category.csv").read_bytes()
     path.write_bytes(original)
-    with pytest.raises(UserInputError, match=r":2:category: unknown category 'tarif'.*\(fix the file before adding to it\)$"):
+    with pytest.raises(
+        UserInputError, match=r":2:category: unknown category 'tarif'.*\(fix the file before adding to it\)$"
+    ):
         append_event(path, date="2020-01-01", title="X", category="policy", direction="escalation", severity=1)
     assert path.read_bytes() == original
 
@@ -219,14 +266,16 @@ def test_append_refuses_to_extend_an_invalid_file(tmp_path: Path) -> None:
 # --- invariants ----------------------------------------------------------------------------
 
 _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(lambda s: s.strip())
-_event = st.fixed_dictionaries({
-    "date": st.dates(min_value=pd.Timestamp("1990-01-01").date(), max_value=pd.Timestamp("2030-12-31").date()),
-    "title": _text,
-    "category": st.sampled_from(CATEGORIES),
-    "direction": st.sampled_from(DIRECTIONS),
-    "severity": st.integers(1, 5),
-    "countries": st.lists(st.sampled_from(["US", "CN", "EU", "RU"]), max_size=3, unique=True),
-})
+_event = st.fixed_dictionaries(
+    {
+        "date": st.dates(min_value=pd.Timestamp("1990-01-01").date(), max_value=pd.Timestamp("2030-12-31").date()),
+        "title": _text,
+        "category": st.sampled_from(CATEGORIES),
+        "direction": st.sampled_from(DIRECTIONS),
+        "severity": st.integers(1, 5),
+        "countries": st.lists(st.sampled_from(["US", "CN", "EU", "RU"]), max_size=3, unique=True),
+    }
+)
 
 
 def _write(path: Path, events: list[dict]) -> None:
@@ -234,7 +283,9 @@ def _write(path: Path, events: list[dict]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["date", "title", "category", "direction", "severity", "countries"])
     for e in events:
-        writer.writerow([e["date"].isoformat(), e["title"], e["category"], e["direction"], e["severity"], ";".join(e["countries"])])
+        writer.writerow(
+            [e["date"].isoformat(), e["title"], e["category"], e["direction"], e["severity"], ";".join(e["countries"])]
+        )
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
@@ -250,7 +301,9 @@ def _unique(events: list[dict]) -> list[dict]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_event, min_size=1, max_size=8).map(_unique), st.integers(1, 5), st.sampled_from(CATEGORIES))
-def test_written_events_round_trip_and_filters_partition(tmp_path: Path, events: list[dict], level: int, category: str) -> None:
+def test_written_events_round_trip_and_filters_partition(
+    tmp_path: Path, events: list[dict], level: int, category: str
+) -> None:
     path = tmp_path / "prop.csv"
     _write(path, events)
     loaded = load_events([path], include_curated=False)
@@ -262,7 +315,9 @@ def test_written_events_round_trip_and_filters_partition(tmp_path: Path, events:
     assert loaded["date"].is_monotonic_increasing
     # A filter keeps exactly the rows satisfying it.
     kept = filter_events(loaded, min_severity=level, categories=[category])
-    manual = [o for o, s, c in zip(loaded["origin"], loaded["severity"], loaded["category"]) if s >= level and c == category]
+    manual = [
+        o for o, s, c in zip(loaded["origin"], loaded["severity"], loaded["category"]) if s >= level and c == category
+    ]
     assert kept["origin"].tolist() == manual
 
 
@@ -281,4 +336,14 @@ def test_severity_accepts_exactly_integers_one_to_five(text: str) -> None:
 
 
 def test_schema_columns_are_the_documented_ones() -> None:
-    assert ALL_COLUMNS == ("date", "title", "category", "direction", "severity", "countries", "assets", "source", "notes")
+    assert ALL_COLUMNS == (
+        "date",
+        "title",
+        "category",
+        "direction",
+        "severity",
+        "countries",
+        "assets",
+        "source",
+        "notes",
+    )

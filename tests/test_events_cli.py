@@ -29,14 +29,31 @@ def fixture_curated(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- validate ------------------------------------------------------------------------------
 
 BAD_FILES = [
-    ("bad_date.csv", ["3:date: '2019-13-45' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
-                      "4:date: '05/10/2019' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10"]),
-    ("bad_category.csv", ["2:category: unknown category 'tarif'; use one of tariff, export_control, sanctions, "
-                          "trade_talks, military, policy"]),
-    ("bad_severity.csv", ["2:severity: severity 9 is out of range; use an integer from 1 to 5",
-                          "3:severity: severity '2.5' is not an integer; use an integer from 1 to 5"]),
-    ("missing_column.csv", ["1:severity: missing required column 'severity'; the header needs "
-                            "date,title,category,direction,severity"]),
+    (
+        "bad_date.csv",
+        [
+            "3:date: '2019-13-45' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
+            "4:date: '05/10/2019' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
+        ],
+    ),
+    (
+        "bad_category.csv",
+        [
+            "2:category: unknown category 'tarif'; use one of tariff, export_control, sanctions, "
+            "trade_talks, military, policy"
+        ],
+    ),
+    (
+        "bad_severity.csv",
+        [
+            "2:severity: severity 9 is out of range; use an integer from 1 to 5",
+            "3:severity: severity '2.5' is not an integer; use an integer from 1 to 5",
+        ],
+    ),
+    (
+        "missing_column.csv",
+        ["1:severity: missing required column 'severity'; the header needs date,title,category,direction,severity"],
+    ),
     ("duplicate.csv", ["4:title: duplicate of line 2 (same date, title and category); remove one of the two lines"]),
     ("non_utf8.csv", ["3:title: byte 0xe9 is not UTF-8 text; save the file as UTF-8"]),
     ("empty.csv", ["1: empty file, no events; start with the header line date,title,category,direction,severity"]),
@@ -77,9 +94,16 @@ def test_list_json_is_an_array_with_required_keys_and_nothing_else_on_stdout() -
     assert isinstance(records, list) and len(records) == 6
     assert all(set(r) == JSON_KEYS for r in records)
     assert records[0] == {
-        "date": "2018-03-01", "title": "US announces steel and aluminium tariffs", "category": "tariff",
-        "direction": "escalation", "severity": 4, "countries": ["US"], "assets": ["steel", "XLI"],
-        "source": "https://example.com/steel", "notes": "Section 232", "origin": "good.csv:2",
+        "date": "2018-03-01",
+        "title": "US announces steel and aluminium tariffs",
+        "category": "tariff",
+        "direction": "escalation",
+        "severity": 4,
+        "countries": ["US"],
+        "assets": ["steel", "XLI"],
+        "source": "https://example.com/steel",
+        "notes": "Section 232",
+        "origin": "good.csv:2",
     }
 
 
@@ -104,7 +128,11 @@ def test_list_filters(options: list[str], dates: list[str]) -> None:
 def test_list_combines_curated_and_user_file() -> None:
     result = run("events", "list", "--events", str(FIXTURES / "user.csv"), "--json")
     assert [r["origin"] for r in json.loads(result.stdout)] == [
-        "calendar.csv:2", "user.csv:2", "calendar.csv:3", "user.csv:3"]
+        "calendar.csv:2",
+        "user.csv:2",
+        "calendar.csv:3",
+        "user.csv:3",
+    ]
 
 
 def test_list_table_shows_the_columns_in_order() -> None:
@@ -127,7 +155,8 @@ def test_list_unknown_category_exits_2() -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
         "Error: Invalid value for '--category': unknown category 'tarif'; use one of tariff, export_control, "
-        "sanctions, trade_talks, military, policy")
+        "sanctions, trade_talks, military, policy"
+    )
 
 
 def test_list_bad_file_exits_2_with_file_and_line() -> None:
@@ -181,8 +210,18 @@ def test_show_malformed_date_exits_2() -> None:
 
 # --- add -----------------------------------------------------------------------------------
 
-ADD = ["--date", "2019-05-10", "--title", "Tariffs raised", "--category", "tariff",
-       "--direction", "escalation", "--severity", "5"]
+ADD = [
+    "--date",
+    "2019-05-10",
+    "--title",
+    "Tariffs raised",
+    "--category",
+    "tariff",
+    "--direction",
+    "escalation",
+    "--severity",
+    "5",
+]
 
 
 def test_add_appends_a_valid_event_and_list_shows_it(tmp_path: Path) -> None:
@@ -191,16 +230,24 @@ def test_add_appends_a_valid_event_and_list_shows_it(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr == f"Added 2019-05-10 tariff event to {path} (line 2).\n"
     listed = json.loads(run("events", "list", "--no-curated", "--events", str(path), "--json").stdout)
-    assert [(r["title"], r["countries"], r["source"]) for r in listed] == [("Tariffs raised", ["US", "CN"], "https://example.com/x")]
+    assert [(r["title"], r["countries"], r["source"]) for r in listed] == [
+        ("Tariffs raised", ["US", "CN"], "https://example.com/x")
+    ]
 
 
 @pytest.mark.parametrize(
     ("extra", "stderr_end"),
     [
-        (["--date", "2019-02-30"], "cannot add the event, date: '2019-02-30' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10"),
+        (
+            ["--date", "2019-02-30"],
+            "cannot add the event, date: '2019-02-30' is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10",
+        ),
         (["--title", "tariffs RAISED"], "cannot add the event, it duplicates line 2 (same date, title and category)"),
-        (["--source", "www.example.com"], "cannot add the event, source: source 'www.example.com' is not a web address; "
-                                          "use a URL starting with https:// or http://"),
+        (
+            ["--source", "www.example.com"],
+            "cannot add the event, source: source 'www.example.com' is not a web address; "
+            "use a URL starting with https:// or http://",
+        ),
     ],
 )
 def test_add_refuses_invalid_or_duplicate_event_and_leaves_file_untouched(
@@ -217,12 +264,23 @@ def test_add_refuses_invalid_or_duplicate_event_and_leaves_file_untouched(
 
 def test_add_refuses_a_duplicate_of_a_curated_event_unless_no_curated(tmp_path: Path) -> None:
     path = tmp_path / "mine.csv"
-    curated_copy = ["--date", "2019-05-10", "--title", "Fixture curated: tariff increase", "--category", "tariff",
-                    "--direction", "escalation", "--severity", "4"]
+    curated_copy = [
+        "--date",
+        "2019-05-10",
+        "--title",
+        "Fixture curated: tariff increase",
+        "--category",
+        "tariff",
+        "--direction",
+        "escalation",
+        "--severity",
+        "4",
+    ]
     refused = run("events", "add", str(path), *curated_copy)
     assert refused.exit_code == 2
-    assert refused.stderr == (f"Error: {path}: cannot add the event, it duplicates calendar.csv:2 "
-                              "(same date, title and category)\n")
+    assert refused.stderr == (
+        f"Error: {path}: cannot add the event, it duplicates calendar.csv:2 (same date, title and category)\n"
+    )
     assert not path.exists()
     assert run("events", "add", str(path), *curated_copy, "--no-curated").exit_code == 0
     assert path.read_text().splitlines()[1] == "2019-05-10,Fixture curated: tariff increase,tariff,escalation,4,,,,"

@@ -20,8 +20,11 @@ from backtests.errors import BacktestError, DataUnavailableError, UserInputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gpr"
 EXPECTED_DAILY = pd.DataFrame(
-    {"gpr": [101.25, 98.0, 150.5, 88.75], "gpr_acts": [80.5, 75.125, 90.25, 60.0],
-     "gpr_threats": [120.75, 130.5, 210.0, 99.5]},
+    {
+        "gpr": [101.25, 98.0, 150.5, 88.75],
+        "gpr_acts": [80.5, 75.125, 90.25, 60.0],
+        "gpr_threats": [120.75, 130.5, 210.0, 99.5],
+    },
     index=pd.DatetimeIndex(["2019-05-08", "2019-05-09", "2019-05-10", "2019-05-11"], name="date").as_unit("ns"),
 )
 EXPECTED_MONTHLY = pd.DataFrame(
@@ -42,7 +45,10 @@ def test_shared_daily_file_loads_with_its_span_and_exact_values(shared_data: Pat
     for row in (rows[0], rows[1234], rows[9999], rows[-1]):
         got = frame.loc[pd.Timestamp(row["date"])]
         assert (got["gpr"], got["gpr_acts"], got["gpr_threats"]) == (
-            float(row["gpr_index"]), float(row["gpr_acts"]), float(row["gpr_threats"]))
+            float(row["gpr_index"]),
+            float(row["gpr_acts"]),
+            float(row["gpr_threats"]),
+        )
 
 
 def test_shared_monthly_file_skips_unpublished_months(shared_data: Path) -> None:
@@ -53,8 +59,11 @@ def test_shared_monthly_file_skips_unpublished_months(shared_data: Path) -> None
     assert len(frame) == len(rows) and not frame.isna().any().any()
     assert (frame.index.day == 1).all()
     last = rows[-1]
-    assert frame.iloc[-1].tolist() == [float(last["gpr_monthly"]), float(last["gpr_acts_monthly"]),
-                                       float(last["gpr_threats_monthly"])]
+    assert frame.iloc[-1].tolist() == [
+        float(last["gpr_monthly"]),
+        float(last["gpr_acts_monthly"]),
+        float(last["gpr_threats_monthly"]),
+    ]
 
 
 def test_csv_form_fixtures_normalise_to_the_hand_written_frames() -> None:
@@ -92,25 +101,37 @@ def test_spreadsheet_without_its_engine_says_how_to_proceed(tmp_path: Path, magi
     path.write_bytes(magic + b"\x00" * 64)
     with pytest.raises(BacktestError) as info:
         load_gpr(path)
-    assert str(info.value) == (f"{path}: reading this spreadsheet needs the {package} package; "
-                               f"run `pip install {package}` or save the sheet as CSV and import that")
+    assert str(info.value) == (
+        f"{path}: reading this spreadsheet needs the {package} package; "
+        f"run `pip install {package}` or save the sheet as CSV and import that"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("date,gpr_index,gpr_acts,gpr_threats\n2019-05-08,1,2,3\n2019-13-45,1,2,3\n",
-         "3:date: '2019-13-45' is not a date; use YYYY-MM-DD or YYYYMMDD"),
-        ("date,gpr_index,gpr_acts,gpr_threats\n2019-05-08,1,2,3\n2019-05-09,1,2,3\n2019-05-10,1,abc,3\n",
-         "4:gpr_acts: 'abc' is not a number; fix the cell or leave it empty"),
-        ("DAY,GPRD,GPRD_ACT,GPRD_THREAT\n20190508,1,2,3\n20190508,1,2,3\n",
-         "3:DAY: 2019-05-08 appears again (first on line 2); keep one"),
-        ("month,GPR,GPRT,GPRA\n1985-01-15,1,2,3\n",
-         "2:month: 1985-01-15 is not the first day of a month; date monthly rows YYYY-MM-01"),
-        ("day,value\n2019-05-08,1\n",
-         "1: no GPR columns found; expected a daily file with DAY,GPRD,GPRD_ACT,GPRD_THREAT (or date,gpr_index,"
-         "gpr_acts,gpr_threats) or a monthly file with month,GPR,GPRA,GPRT (or month,gpr_monthly,gpr_acts_monthly,"
-         "gpr_threats_monthly)"),
+        (
+            "date,gpr_index,gpr_acts,gpr_threats\n2019-05-08,1,2,3\n2019-13-45,1,2,3\n",
+            "3:date: '2019-13-45' is not a date; use YYYY-MM-DD or YYYYMMDD",
+        ),
+        (
+            "date,gpr_index,gpr_acts,gpr_threats\n2019-05-08,1,2,3\n2019-05-09,1,2,3\n2019-05-10,1,abc,3\n",
+            "4:gpr_acts: 'abc' is not a number; fix the cell or leave it empty",
+        ),
+        (
+            "DAY,GPRD,GPRD_ACT,GPRD_THREAT\n20190508,1,2,3\n20190508,1,2,3\n",
+            "3:DAY: 2019-05-08 appears again (first on line 2); keep one",
+        ),
+        (
+            "month,GPR,GPRT,GPRA\n1985-01-15,1,2,3\n",
+            "2:month: 1985-01-15 is not the first day of a month; date monthly rows YYYY-MM-01",
+        ),
+        (
+            "day,value\n2019-05-08,1\n",
+            "1: no GPR columns found; expected a daily file with DAY,GPRD,GPRD_ACT,GPRD_THREAT (or date,gpr_index,"
+            "gpr_acts,gpr_threats) or a monthly file with month,GPR,GPRA,GPRT (or month,gpr_monthly,gpr_acts_monthly,"
+            "gpr_threats_monthly)",
+        ),
     ],
 )
 def test_malformed_files_fail_in_one_line_naming_file_line_column(tmp_path: Path, text: str, message: str) -> None:
@@ -129,10 +150,19 @@ def test_wrong_kind_is_refused_with_the_right_loader_named() -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.dates(min_value=pd.Timestamp("1985-01-01").date(), max_value=pd.Timestamp("2030-01-01").date()),
-                          st.floats(0, 1e4, allow_nan=False), st.floats(0, 1e4, allow_nan=False),
-                          st.floats(0, 1e4, allow_nan=False)),
-                min_size=1, max_size=10, unique_by=lambda row: row[0]))
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(min_value=pd.Timestamp("1985-01-01").date(), max_value=pd.Timestamp("2030-01-01").date()),
+            st.floats(0, 1e4, allow_nan=False),
+            st.floats(0, 1e4, allow_nan=False),
+            st.floats(0, 1e4, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda row: row[0],
+    )
+)
 def test_any_daily_csv_in_either_layout_normalises_identically(tmp_path: Path, rows: list[tuple]) -> None:
     csv_form = io.StringIO()
     authors = io.StringIO()
@@ -140,7 +170,7 @@ def test_any_daily_csv_in_either_layout_normalises_identically(tmp_path: Path, r
     authors.write("DAY,GPRD_THREAT,GPRD,event,GPRD_ACT\n")
     for day, value, acts, threats in rows:
         csv_form.write(f"{day.isoformat()},{value!r},{acts!r},{threats!r}\n")
-        authors.write(f"{day:%Y%m%d},{threats!r},{value!r},\"a, b\",{acts!r}\n")
+        authors.write(f'{day:%Y%m%d},{threats!r},{value!r},"a, b",{acts!r}\n')
     (tmp_path / "a.csv").write_text(csv_form.getvalue())
     (tmp_path / "b.csv").write_text(authors.getvalue())
     first, second = load_gpr(tmp_path / "a.csv"), load_gpr(tmp_path / "b.csv")
@@ -186,8 +216,11 @@ def test_cached_gpr_uses_the_data_dir_environment(tmp_path: Path, monkeypatch: p
 def test_damaged_cache_is_reported(tmp_path: Path) -> None:
     (tmp_path / "gpr").mkdir()
     (tmp_path / "gpr" / "gpr_daily.parquet").write_bytes(b"not parquet")
-    with pytest.raises(DataUnavailableError, match=r"the cached GPR index is unreadable .*; re-import it with "
-                                                   r"`backtest data import-gpr FILE`$"):
+    with pytest.raises(
+        DataUnavailableError,
+        match=r"the cached GPR index is unreadable .*; re-import it with "
+        r"`backtest data import-gpr FILE`$",
+    ):
         cached_gpr(tmp_path)
 
 
@@ -211,7 +244,8 @@ def test_fetch_offline_fails_in_one_line_and_leaves_the_cache(tmp_path: Path) ->
         fetch_gpr(tmp_path, opener=offline, timeout=5)
     assert str(info.value) == (
         "cannot download the GPR index from https://www.matteoiacoviello.com/gpr_files/data_gpr_daily_recent.xls "
-        "(Name or service not known); download it in a browser and run `backtest data import-gpr FILE`")
+        "(Name or service not known); download it in a browser and run `backtest data import-gpr FILE`"
+    )
     assert calls == [(gpr.GPR_DAILY_URL, 5)]
     assert (tmp_path / "gpr" / "gpr_daily.parquet").read_bytes() == before
 
@@ -227,7 +261,9 @@ def test_fetch_stores_a_file_in_the_authors_format(tmp_path: Path) -> None:
 def test_fetch_of_an_unusable_file_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataUnavailableError) as info:
         fetch_gpr(tmp_path, opener=lambda url, timeout: _Response(b"<html>moved</html>\n"))
-    assert str(info.value).startswith("the downloaded GPR file is not usable: data_gpr_daily_recent.xls:1: no GPR columns found")
+    assert str(info.value).startswith(
+        "the downloaded GPR file is not usable: data_gpr_daily_recent.xls:1: no GPR columns found"
+    )
     assert cached_gpr(tmp_path) is None
 
 

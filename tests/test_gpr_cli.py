@@ -30,7 +30,9 @@ def test_import_reports_then_reimport_is_a_no_op(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(cached_gpr(tmp_path), load_gpr(FIXTURES / "gpr_daily.csv"))
     second = run("import-gpr", AUTHORS_DAILY, "--data-dir", str(tmp_path))
     assert second.exit_code == 0
-    assert second.stderr == f"The daily GPR index in {target} is already up to date (4 rows, 2019-05-08 to 2019-05-11)\n"
+    assert (
+        second.stderr == f"The daily GPR index in {target} is already up to date (4 rows, 2019-05-08 to 2019-05-11)\n"
+    )
 
 
 def test_import_shared_daily_file(shared_data: Path, tmp_path: Path) -> None:
@@ -56,7 +58,9 @@ def test_import_missing_file_exits_2(tmp_path: Path) -> None:
     assert result.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file; check the path\n"
 
 
-def test_fetch_offline_fails_in_one_line_exit_1_cache_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_offline_fails_in_one_line_exit_1_cache_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def offline(url: str, timeout: float) -> None:
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
@@ -66,9 +70,11 @@ def test_fetch_offline_fails_in_one_line_exit_1_cache_untouched(tmp_path: Path, 
     result = run("fetch-gpr", "--data-dir", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
-        "Error: cannot download the GPR index from https://www.matteoiacoviello.com/gpr_files/data_gpr_daily_recent.xls "
+        "Error: cannot download the GPR index from "
+        "https://www.matteoiacoviello.com/gpr_files/data_gpr_daily_recent.xls "
         "([Errno -3] Temporary failure in name resolution); "
-        "download it in a browser and run `backtest data import-gpr FILE`")
+        "download it in a browser and run `backtest data import-gpr FILE`"
+    )
     assert sorted((p.name, p.read_bytes()) for p in (tmp_path / "gpr").iterdir()) == before
 
 

@@ -21,8 +21,14 @@ def _sweep(shared_data, tmp_path, *extra: str, name: str = "sweep"):
     return out, result
 
 
-GRID = ["--grid", "response.hedge_fraction=0.25:1.0:0.25", "--grid", "response.hold_days=5,20", "--train-until",
-        "2019-12-31"]
+GRID = [
+    "--grid",
+    "response.hedge_fraction=0.25:1.0:0.25",
+    "--grid",
+    "response.hold_days=5,20",
+    "--train-until",
+    "2019-12-31",
+]
 
 
 def test_sweep_writes_its_files_and_the_winner_reproduces_with_backtest_run(shared_data, tmp_path):
@@ -77,8 +83,14 @@ def test_walk_forward_reports_each_fold(shared_data, tmp_path):
 @pytest.mark.parametrize(
     "grid, message",
     [
-        ("response.hedge_fractoin=0.1,0.2", "Error: --grid response.hedge_fractoin: unknown key (did you mean response.hedge_fraction?)"),
-        ("response.hedge_fraction=0.5,2", "Error: --grid: response.hedge_fraction = '2' is out of range; expected a float >= 0 and <= 1"),
+        (
+            "response.hedge_fractoin=0.1,0.2",
+            "Error: --grid response.hedge_fractoin: unknown key (did you mean response.hedge_fraction?)",
+        ),
+        (
+            "response.hedge_fraction=0.5,2",
+            "Error: --grid: response.hedge_fraction = '2' is out of range; expected a float >= 0 and <= 1",
+        ),
     ],
 )
 def test_bad_grid_keys_and_values_fail_in_one_line(tmp_path, grid, message):

@@ -24,7 +24,10 @@ def test_range_excludes_stop_off_grid():
 
 
 def test_value_list():
-    assert parse_grid_option("triggers.tariffs.min_severity=2,3,4") == ("triggers.tariffs.min_severity", ["2", "3", "4"])
+    assert parse_grid_option("triggers.tariffs.min_severity=2,3,4") == (
+        "triggers.tariffs.min_severity",
+        ["2", "3", "4"],
+    )
 
 
 @pytest.mark.parametrize(

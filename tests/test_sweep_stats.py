@@ -59,8 +59,10 @@ def _pbo_reference(returns: np.ndarray, n_blocks: int) -> float:
         te = [r for b in range(n_blocks) if b not in train for r in rows[b]]
         s_tr, s_te = sharpe(tr), sharpe(te)
         best = max(range(n), key=lambda j: s_tr[j])
-        rank = 1 + sum(1 for j in range(n) if s_te[j] < s_te[best]) + 0.5 * sum(
-            1 for j in range(n) if j != best and s_te[j] == s_te[best]
+        rank = (
+            1
+            + sum(1 for j in range(n) if s_te[j] < s_te[best])
+            + 0.5 * sum(1 for j in range(n) if j != best and s_te[j] == s_te[best])
         )
         omega = rank / (n + 1)
         below += math.log(omega / (1 - omega)) <= 0

@@ -30,7 +30,10 @@ SUMMARY_ROWS = (
 
 def synthetic_banner() -> str:
     """The loud line every run on the demo market prints first."""
-    return f"*** {SYNTHETIC_LABEL.upper()}: prices are simulated, not market history. Results say nothing about real markets. ***"
+    return (
+        f"*** {SYNTHETIC_LABEL.upper()}: prices are simulated, not market history. "
+        "Results say nothing about real markets. ***"
+    )
 
 
 @click.command(name="run")
@@ -39,7 +42,11 @@ def synthetic_banner() -> str:
 @click.option("--benchmark", metavar="TICKER", help="Benchmark ticker (default: the spec's `benchmark`).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the run into this folder itself.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the tearsheet in a browser when done.")
-@click.option("--no-tearsheet", is_flag=True, help="Skip the quantstats tearsheet (the slow part); the events page and data files are still written.")
+@click.option(
+    "--no-tearsheet",
+    is_flag=True,
+    help="Skip the quantstats tearsheet (the slow part); the events page and data files are still written.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics and paths as JSON on stdout.")
 def run_command(
     strategy: str,
@@ -108,7 +115,9 @@ def run_command(
     if not out_dir:
         rebuild_index(reports_dir())
     if as_json:
-        echo_json({"metrics": result.metrics, "paths": {k: str(v) for k, v in paths.items()}, "data": result.data_label})
+        echo_json(
+            {"metrics": result.metrics, "paths": {k: str(v) for k, v in paths.items()}, "data": result.data_label}
+        )
     else:
         _print_summary(result)
         click.echo("")

@@ -16,24 +16,64 @@ from backtests.sweep.runner import OBJECTIVES
 
 @click.command(name="sweep")
 @click.argument("strategy")
-@click.option("--grid", "grids", multiple=True, required=True, metavar="KEY=VALUES",
-              help="A swept key: KEY=V1,V2,... or KEY=START:STOP:STEP (STOP included when on the grid). Repeatable.")
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    metavar="KEY=VALUES",
+    help="A swept key: KEY=V1,V2,... or KEY=START:STOP:STEP (STOP included when on the grid). Repeatable.",
+)
 @click.option("--random", "random_n", type=int, help="Evaluate N configurations drawn at random from the grid.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --random.")
-@click.option("--objective", type=click.Choice(OBJECTIVES), default="sharpe", show_default=True,
-              help="What to maximise in sample (max_drawdown: the least deep).")
+@click.option(
+    "--objective",
+    type=click.Choice(OBJECTIVES),
+    default="sharpe",
+    show_default=True,
+    help="What to maximise in sample (max_drawdown: the least deep).",
+)
 @click.option("--train-until", metavar="DATE", help="Rank on data up to DATE; report the rest as out of sample.")
-@click.option("--walk-forward", type=int, default=0, metavar="K", help="Also run an anchored walk-forward with K folds.")
+@click.option(
+    "--walk-forward", type=int, default=0, metavar="K", help="Also run an anchored walk-forward with K folds."
+)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (results identical for any N).")
 @click.option("--top", type=int, default=10, show_default=True, help="Rows of the ranked table.")
 @click.option("--save-best", type=click.Path(dir_okay=False), help="Write the winner as a runnable spec (TOML).")
 @click.option("--tearsheet", is_flag=True, help="Also run the winner on backtrader and write its tearsheet.")
-@click.option("--executor", type=click.Choice(["fast", "backtrader"]), default="fast", show_default=True,
-              help="fast: vectorised; backtrader: the reference executor, one configuration at a time.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: under the reports root).")
+@click.option(
+    "--executor",
+    type=click.Choice(["fast", "backtrader"]),
+    default="fast",
+    show_default=True,
+    help="fast: vectorised; backtrader: the reference executor, one configuration at a time.",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: under the reports root)."
+)
 @data_options
-def sweep_command(strategy, grids, random_n, seed, objective, train_until, walk_forward, jobs, top, save_best,
-                  tearsheet, executor, out_dir, start, end, overrides, events_files, prices_dir, source, data_dir):
+def sweep_command(
+    strategy,
+    grids,
+    random_n,
+    seed,
+    objective,
+    train_until,
+    walk_forward,
+    jobs,
+    top,
+    save_best,
+    tearsheet,
+    executor,
+    out_dir,
+    start,
+    end,
+    overrides,
+    events_files,
+    prices_dir,
+    source,
+    data_dir,
+):
     """Sweep STRATEGY's parameters and tell whether the winner is skill or luck.
 
     Ranks every configuration in sample, shows the top ones with their
@@ -74,7 +114,9 @@ def sweep_command(strategy, grids, random_n, seed, objective, train_until, walk_
     note(f"Sweeping {len(configs)} configurations of {spec.name} ({executor} executor, {jobs} job(s))...")
     with click.progressbar(length=len(configs), label="Configurations", file=sys.stderr) as bar:
         result = run_sweep(strategy, overrides, configs, inputs, settings, progress=bar.update)
-    target = Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
+    target = (
+        Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
+    )
     paths = write_outputs(result, target, spec.name, inputs.prices.label)
     _print_ranked(result, top, inputs.prices.label)
     if save_best or tearsheet:
@@ -131,8 +173,13 @@ def _print_ranked(result, top: int, data_label: str) -> None:
         header += [f"OOS {obj}", "OOS CAGR", "OOS maxDD"]
     rows = []
     for rank, (_, row) in enumerate(ranked(result, top).iterrows(), start=1):
-        cells = [str(rank), *[str(row[k]) for k in result.keys],
-                 f"{row[f'is_{obj}']:.3f}", f"{row['is_cagr']:+.2%}", f"{row['is_max_drawdown']:.2%}"]
+        cells = [
+            str(rank),
+            *[str(row[k]) for k in result.keys],
+            f"{row[f'is_{obj}']:.3f}",
+            f"{row['is_cagr']:+.2%}",
+            f"{row['is_max_drawdown']:.2%}",
+        ]
         if has_oos:
             cells += [f"{row[f'oos_{obj}']:.3f}", f"{row['oos_cagr']:+.2%}", f"{row['oos_max_drawdown']:.2%}"]
         rows.append(cells)
@@ -140,7 +187,9 @@ def _print_ranked(result, top: int, data_label: str) -> None:
     click.echo("  ".join(h.rjust(w) for h, w in zip(header, widths)))
     for r in rows:
         click.echo("  ".join(c.rjust(w) for c, w in zip(r, widths)))
-    click.echo(f"Deflated Sharpe Ratio of the winner: {result.dsr:.3f}  (probability its Sharpe beats luck; >0.95 is strong)")
+    click.echo(
+        f"Deflated Sharpe Ratio of the winner: {result.dsr:.3f}  (probability its Sharpe beats luck; >0.95 is strong)"
+    )
     click.echo(f"Probability of Backtest Overfitting: {result.pbo:.3f}  (CSCV; above 0.5 the winner is likely luck)")
     for fold in result.walk_forward:
         click.echo(

@@ -11,6 +11,7 @@ from backtests.cli.common import (
     note,
 )
 
+
 @click.command(name="triggers")
 @click.argument("strategy")
 @data_options

@@ -330,8 +330,15 @@ def append_event(
     """
     target = Path(path)
     cells = {
-        "date": date, "title": title, "category": category, "direction": direction, "severity": severity,
-        "countries": countries, "assets": assets, "source": source, "notes": notes,
+        "date": date,
+        "title": title,
+        "category": category,
+        "direction": direction,
+        "severity": severity,
+        "countries": countries,
+        "assets": assets,
+        "source": source,
+        "notes": notes,
     }
     cells = {column: _cell(value) for column, value in cells.items()}
     content = _read_events(target) if target.exists() else _FileContent(None, [], [], "")
@@ -348,7 +355,9 @@ def append_event(
         known += [(e, e["origin"]) for e in also_unique_in.to_dict("records")]
     for existing, where in known:
         if _duplicate_key(existing) == _duplicate_key(event):
-            raise UserInputError(f"{target}: cannot add the event, it duplicates {where} (same date, title and category)")
+            raise UserInputError(
+                f"{target}: cannot add the event, it duplicates {where} (same date, title and category)"
+            )
     missing = [c for c, text in cells.items() if text and c not in header]
     if missing:
         raise UserInputError(

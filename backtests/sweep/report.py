@@ -96,7 +96,7 @@ def write_heatmap(result: SweepResult, out_dir: Path, strategy: str, data_label:
         f"<p>Data: {html.escape(data_label)}. Colour: in-sample {html.escape(result.settings.objective)}, "
         f"mean over other swept keys. {len(result.table)} configurations; "
         f"DSR {result.dsr:.3f}, PBO {result.pbo:.3f}.</p>"
-        f"{svg.getvalue()[svg.getvalue().index('<svg'):]}</body></html>\n"
+        f"{svg.getvalue()[svg.getvalue().index('<svg') :]}</body></html>\n"
     )
     return {
         "heatmap.png": atomic_write(out_dir / "heatmap.png", lambda p: p.write_bytes(png.getvalue())),

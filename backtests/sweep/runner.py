@@ -250,8 +250,15 @@ def _equity(task: ChunkTask, exposure: np.ndarray) -> np.ndarray:
         from backtests.execution.fast_exec import simulate
 
         return simulate(
-            task.closes, task.base, task.shift, exposure, task.costs, task.rebalance, task.cash,
-            dates=task.dates, keep_equity=True,
+            task.closes,
+            task.base,
+            task.shift,
+            exposure,
+            task.costs,
+            task.rebalance,
+            task.cash,
+            dates=task.dates,
+            keep_equity=True,
         ).equity
     from backtests.execution.backtrader_exec import run_backtrader
 
