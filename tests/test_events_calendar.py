@@ -265,7 +265,9 @@ def test_append_refuses_to_extend_an_invalid_file(tmp_path: Path) -> None:
 
 # --- invariants ----------------------------------------------------------------------------
 
-_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(lambda s: s.strip())
+_text = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="|"), min_size=1, max_size=20
+).filter(lambda s: s.strip())
 _event = st.fixed_dictionaries(
     {
         "date": st.dates(min_value=pd.Timestamp("1990-01-01").date(), max_value=pd.Timestamp("2030-12-31").date()),
@@ -347,3 +349,11 @@ def test_schema_columns_are_the_documented_ones() -> None:
         "source",
         "notes",
     )
+
+
+def test_a_title_with_the_reserved_separator_is_rejected(tmp_path):
+    path = tmp_path / "pipe.csv"
+    path.write_text("date,title,category,direction,severity\n2020-01-02,A | B,tariff,escalation,3\n")
+    assert validate_file(path) == [
+        f"{path}:2:title: title contains '|', which is reserved as a list separator; use '/' or ','"
+    ]
