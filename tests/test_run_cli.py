@@ -9,14 +9,15 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
+from test_run_pipeline import CRASH, DAYS, SPEC, _read_closes, _simple_returns, _write_prices
 
 from backtests.cli import cli
 from backtests.data import loader
 from backtests.data.yahoo import FetchResult, YahooUnavailableError
-from test_run_pipeline import CRASH, DAYS, SPEC, _read_closes, _simple_returns, _write_prices
 
 SHIPPED = "buy-and-hold, gpr-regime-hedge, green-infra-tilt, rare-earth-diversify, static-60-40, tariff-shock-hedge"
 
@@ -248,7 +249,7 @@ def test_run_writes_the_folder_and_the_returns_obey_the_timing_rule(market):
 class _OfflineYahoo:
     """Stands in for ``YahooSource``: every fetch fails the way an unreachable network does."""
 
-    calls: list[tuple] = []
+    calls: ClassVar[list[tuple]] = []
 
     def __init__(self, *args, **kwargs) -> None:
         pass
