@@ -7,6 +7,7 @@ spec and data give the same ``RunResult`` and the same metrics bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import platform
 from collections.abc import Callable, Sequence
@@ -75,18 +76,22 @@ def load_inputs(
     end_ts = parse_date(end or spec.end or None, what="--end")
     check_range(start_ts, end_ts)
     events = load_events(tuple(events_files))
-    warm_start = start_ts - pd.Timedelta(days=WARMUP_DAYS) if start_ts is not None else None
     if on_loading_prices is not None:
         on_loading_prices()
+    # Load from the first date the data have and cut the warm-up here, so that
+    # range errors name the dates the user gave, not the warm-up start.
     prices = load_prices(
-        spec.tickers(), warm_start, end_ts, source=source, prices_dir=prices_dir, data_dir=data_dir, events=events
+        spec.tickers(), None, end_ts, source=source, prices_dir=prices_dir, data_dir=data_dir, events=events
     )
-    closes = prices.closes
-    first = closes.index[0] if start_ts is None else max(start_ts, closes.index[0])
-    period = closes.loc[first:]
+    full = prices.closes
+    warm_start = None if start_ts is None else start_ts - pd.Timedelta(days=WARMUP_DAYS)
+    prices = dataclasses.replace(prices, closes=full.loc[warm_start:])
+    period = full.loc[start_ts:]
     if len(period) < 2:
+        span = f"{full.index[0].date()} to {full.index[-1].date()}" if len(full) else "nowhere"
         raise UserInputError(
-            f"no trading days between {first.date()} and {closes.index[-1].date()} in the data; widen --start/--end"
+            f"fewer than two trading days from {_day(start_ts, 'the first date')} to {_day(end_ts, 'the last date')}: "
+            f"the data for {', '.join(spec.tickers())} run from {span}; choose --start/--end inside that range"
         )
     gpr = None
     if uses_gpr(spec):
@@ -97,6 +102,10 @@ def load_inputs(
                 "import it with: backtest data import-gpr ../shared/data/gpr/gpr_daily.csv"
             )
     return RunInputs(spec, prices, events, gpr, period.index[0], period.index[-1], tuple(events_files))
+
+
+def _day(value: pd.Timestamp | None, default: str) -> str:
+    return default if value is None else f"{value:%Y-%m-%d}"
 
 
 def evaluate_triggers(inputs: RunInputs) -> dict[str, TriggerOutput]:

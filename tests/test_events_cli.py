@@ -153,10 +153,10 @@ def test_list_with_no_match_prints_no_table() -> None:
 def test_list_unknown_category_exits_2() -> None:
     result = run("events", "list", "--no-curated", "--events", GOOD, "--category", "tariff,tarif")
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == (
+    assert result.stderr.splitlines() == [
         "Error: Invalid value for '--category': unknown category 'tarif'; use one of tariff, export_control, "
-        "sanctions, trade_talks, military, policy"
-    )
+        "sanctions, trade_talks, military, policy (see 'cli events list --help')"
+    ]
 
 
 def test_list_bad_file_exits_2_with_file_and_line() -> None:

@@ -299,16 +299,13 @@ def test_demo_quick_start_writes_into_the_reports_folder(offline, tmp_path, monk
     assert (reports / "index.html").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the message names the warm-up start (--start minus 400 days), not the user's --start; "
-    "pipeline.load_inputs passes the warm-up date to load_prices and data/align.py words the error with it",
-)
 def test_a_start_after_the_data_names_the_users_dates(market):
     result = _invoke(
         "run", str(market["spec"]), "--prices", str(market["prices"]), "--start", "2040-01-01", "--no-tearsheet"
     )
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith("Error: no trading days") and "2040-01-01" in line
-    assert "2038-11-27" not in line
+    assert line == (
+        "Error: fewer than two trading days from 2040-01-01 to the last date: the data for GLD, SPY run from "
+        f"{DAYS[0]:%Y-%m-%d} to {DAYS[-1]:%Y-%m-%d}; choose --start/--end inside that range"
+    )

@@ -13,7 +13,6 @@ from backtests.cli.common import echo_json, echo_table, json_option, note
 from backtests.errors import UserInputError
 from backtests.paths import reports_dir
 from backtests.reports.catalog import discover_runs, resolve_run
-from backtests.reports.compare import COMPARE_METRICS, label, metric_rows, write_compare
 from backtests.reports.index import INDEX_PAGE, rebuild_index
 
 LIST_COLUMNS = ("id", "strategy", "period", "source", "sharpe", "cagr", "max_drawdown", "path")
@@ -101,6 +100,8 @@ def compare_command(runs: tuple[str, ...], out_file: str | None, as_json: bool) 
             --out cmp.html
     """
     root = reports_dir()
+    from backtests.reports.compare import COMPARE_METRICS, label, metric_rows, write_compare
+
     found = list({r.path.resolve(): r for r in (resolve_run(ref, root) for ref in runs)}.values())
     if len(found) < 2:
         raise UserInputError(

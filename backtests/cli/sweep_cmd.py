@@ -11,7 +11,7 @@ from backtests.cli.common import (
     data_options,
     note,
 )
-from backtests.sweep.runner import OBJECTIVES
+from backtests.sweep import OBJECTIVES
 
 
 @click.command(name="sweep")

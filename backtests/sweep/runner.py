@@ -24,6 +24,7 @@ from backtests.errors import UserInputError
 from backtests.execution.rules import CostModel, RebalanceRule
 from backtests.metrics import calendar_years, summary_metrics_matrix
 from backtests.spec import StrategySpec, load_spec
+from backtests.sweep import OBJECTIVES
 from backtests.sweep.stats import BlockStats, deflated_sharpe_ratio, pbo_from_block_stats
 
 #: Keys the fast path varies per configuration inside one trigger evaluation.
@@ -34,7 +35,6 @@ RESPONSE_KEYS = (
     "response.step_out",
     "response.on_deescalation",
 )
-OBJECTIVES = ("sharpe", "sortino", "calmar", "cagr", "max_drawdown")
 CHUNK = 250
 PBO_BLOCKS = 10
 METRIC_KEYS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
