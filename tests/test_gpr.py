@@ -7,6 +7,7 @@ import io
 import json
 import math
 import urllib.error
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -91,12 +92,10 @@ def test_xlsx_spreadsheet_loads_like_the_csv_export(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("magic", "package"), [(b"\xd0\xcf\x11\xe0", "xlrd"), (b"PK\x03\x04", "openpyxl")])
-def test_spreadsheet_without_its_engine_says_how_to_proceed(tmp_path: Path, magic: bytes, package: str) -> None:
-    try:
-        __import__(package)
-        pytest.skip(f"{package} is installed")
-    except ImportError:
-        pass
+def test_spreadsheet_without_its_engine_says_how_to_proceed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, magic: bytes, package: str
+) -> None:
+    monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
     path = tmp_path / "gpr.xls"
     path.write_bytes(magic + b"\x00" * 64)
     with pytest.raises(BacktestError) as info:
