@@ -7,7 +7,6 @@ spec and data give the same ``RunResult`` and the same metrics bytes.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.metadata
 import platform
 from collections.abc import Callable, Sequence
@@ -24,16 +23,18 @@ from backtests.spec import StrategySpec
 from backtests.triggers import MarketContext, TriggerOutput, evaluate
 from backtests.triggers.context import FIRING_COLUMNS
 
-#: Calendar days of prices loaded before the start so that market triggers
-#: (moving averages, rolling highs, realised volatility) are warm on day one.
-WARMUP_DAYS = 400
-
 _PACKAGES = ("pandas", "numpy", "backtrader", "quantstats", "yfinance", "click", "pyarrow", "matplotlib")
 
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything a run reads: the spec, prices (with warm-up), events and the GPR index."""
+    """Everything a run reads: the spec, prices, events and the GPR index.
+
+    ``prices`` hold all the history the source has up to ``end``: triggers see it
+    all (moving averages and rolling highs are warm on the first day, and a
+    result never depends on how far back the data go), while the backtest
+    itself runs from ``start`` to ``end``. ``notes`` are caveats to show the user.
+    """
 
     spec: StrategySpec
     prices: PriceData
@@ -42,6 +43,7 @@ class RunInputs:
     start: pd.Timestamp
     end: pd.Timestamp
     events_files: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def uses_gpr(spec: StrategySpec) -> bool:
@@ -62,8 +64,8 @@ def load_inputs(
 ) -> RunInputs:
     """Read prices, events and (when a trigger needs it) the GPR index for ``spec``.
 
-    ``start``/``end`` default to the spec's period. Prices are loaded from
-    ``WARMUP_DAYS`` before the start so triggers have history on day one.
+    ``start``/``end`` default to the spec's period. Prices are loaded with all
+    the history before the start, so triggers are warm on the first day.
     ``on_loading_prices`` is called once the dates and event files are checked,
     just before the (possibly slow) price load: the CLI prints its progress line
     there, so a mistake in the command line stays a single line on stderr.
@@ -78,22 +80,24 @@ def load_inputs(
     events = load_events(tuple(events_files))
     if on_loading_prices is not None:
         on_loading_prices()
-    # Load from the first date the data have and cut the warm-up here, so that
-    # range errors name the dates the user gave, not the warm-up start.
     prices = load_prices(
         spec.tickers(), None, end_ts, source=source, prices_dir=prices_dir, data_dir=data_dir, events=events
     )
-    full = prices.closes
-    warm_start = None if start_ts is None else start_ts - pd.Timedelta(days=WARMUP_DAYS)
-    prices = dataclasses.replace(prices, closes=full.loc[warm_start:])
-    period = full.loc[start_ts:]
+    closes = prices.closes
+    period = closes.loc[start_ts:]
     if len(period) < 2:
-        span = f"{full.index[0].date()} to {full.index[-1].date()}" if len(full) else "nowhere"
+        span = f"{closes.index[0].date()} to {closes.index[-1].date()}" if len(closes) else "nowhere"
         raise UserInputError(
             f"fewer than two trading days from {_day(start_ts, 'the first date')} to {_day(end_ts, 'the last date')}: "
             f"the data for {', '.join(spec.tickers())} run from {span}; choose --start/--end inside that range"
         )
-    gpr = None
+    first_benchmark = closes[spec.benchmark].first_valid_index()
+    if first_benchmark is None or first_benchmark > period.index[0]:
+        raise UserInputError(
+            f"benchmark {spec.benchmark} has no price before {_day(first_benchmark, 'the end')}, after the start "
+            f"{period.index[0]:%Y-%m-%d}; choose a later --start or another --benchmark"
+        )
+    gpr, notes = None, ()
     if uses_gpr(spec):
         gpr = cached_gpr(data_dir)
         if gpr is None:
@@ -101,7 +105,12 @@ def load_inputs(
                 f"strategy {spec.name} needs the GPR index, which is not in the cache; "
                 "import it with: backtest data import-gpr ../shared/data/gpr/gpr_daily.csv"
             )
-    return RunInputs(spec, prices, events, gpr, period.index[0], period.index[-1], tuple(events_files))
+        if gpr.index[-1] < period.index[-1]:
+            notes = (
+                f"the GPR index ends on {gpr.index[-1]:%Y-%m-%d}, before {period.index[-1]:%Y-%m-%d}: GPR triggers "
+                "are off after it; import a newer file (backtest data import-gpr) or set --end",
+            )
+    return RunInputs(spec, prices, events, gpr, period.index[0], period.index[-1], tuple(events_files), notes)
 
 
 def _day(value: pd.Timestamp | None, default: str) -> str:
@@ -109,7 +118,7 @@ def _day(value: pd.Timestamp | None, default: str) -> str:
 
 
 def evaluate_triggers(inputs: RunInputs) -> dict[str, TriggerOutput]:
-    """Every trigger of the spec, on the full (warm-up included) trading calendar."""
+    """Every trigger of the spec, on the full trading calendar (all the history loaded)."""
     closes = inputs.prices.closes
     ctx = MarketContext(calendar=closes.index, closes=closes, events=inputs.events, gpr=inputs.gpr)
     return evaluate(inputs.spec.triggers, ctx)
@@ -197,7 +206,7 @@ def build_manifest(inputs: RunInputs, command_line: Sequence[str]) -> dict:
             "source": prices.source,
             "label": prices.label,
             "synthetic": prices.synthetic,
-            "notes": list(prices.notes),
+            "notes": [*prices.notes, *inputs.notes],
             "tickers": {
                 t: {
                     "first": f"{closes[t].first_valid_index():%Y-%m-%d}",

@@ -155,5 +155,10 @@ def test_listed_prices_placeholder_and_errors() -> None:
         listed_prices(
             closes, np.array([[1, 0], [0.5, 0.5], [0.5, 0.5]]), names=["A", "B"], dates=dates
         )
-    with pytest.raises(BacktestError, match="B has no price"):
-        listed_prices(np.array([[1.0, np.nan]]), names=["A", "B"])
+    # A ticker listed only after the range gets the placeholder 1.0 (its target must stay 0).
+    assert listed_prices(np.array([[1.0, np.nan], [2.0, np.nan]]), np.array([[1.0, 0.0], [1.0, 0.0]])).tolist() == [
+        [1.0, 1.0],
+        [2.0, 1.0],
+    ]
+    with pytest.raises(BacktestError, match="target weight of B is 0.1 on 2024-01-01, before its first price"):
+        listed_prices(np.array([[1.0, np.nan]]), np.array([[0.9, 0.1]]), names=["A", "B"], dates=dates)

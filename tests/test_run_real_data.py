@@ -165,3 +165,22 @@ def test_triggers_fire_within_two_trading_days_of_the_curated_events(setup, even
     assert event["title"] in hits[0]["event_titles"]
     # Never before the news: the firing is strictly after the event date.
     assert hits[0]["date"] > event_date
+
+
+def test_a_benchmark_listed_after_the_start_is_refused(shared_data):
+    args = ["run", "tariff-shock-hedge", "--prices", str(shared_data / "prices"), "--benchmark", "ACWI"]
+    result = CliRunner().invoke(cli, [*args, "--start", "2005-01-01", "--end", "2010-01-01", "--no-tearsheet"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: benchmark ACWI has no price before 2008-03-28, after the start 2005-01-03; "
+        "choose a later --start or another --benchmark"
+    )
+
+
+def test_a_hedge_ticker_listed_after_the_period_simply_gets_no_weight(shared_data):
+    """UUP (hedge basket) lists in 2007: a 2000-2004 run goes ahead, UUP's share going to GLD/TLT."""
+    args = ["run", "tariff-shock-hedge", "--prices", str(shared_data / "prices"), "--start", "2000-01-01"]
+    result = CliRunner().invoke(cli, [*args, "--end", "2004-12-31", "--no-tearsheet", "--json"])
+    assert result.exit_code == 0, result.output
+    weights = json.loads(result.stdout)["paths"]["weights"]
+    assert (pd.read_csv(weights)["UUP"] == 0).all()

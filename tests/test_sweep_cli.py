@@ -97,3 +97,23 @@ def test_bad_grid_keys_and_values_fail_in_one_line(tmp_path, grid, message):
     result = CliRunner().invoke(cli, ["sweep", "tariff-shock-hedge", "--source", "demo", "--grid", grid])
     assert result.exit_code == 2
     assert result.stderr.strip() == message
+
+
+@pytest.mark.parametrize("key", ["start", "end", "benchmark"])
+def test_keys_that_change_the_data_cannot_be_swept(key):
+    result = CliRunner().invoke(cli, ["sweep", "tariff-shock-hedge", "--source", "demo", "--grid", f"{key}=a,b"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: --grid {key}: cannot be swept (every configuration uses the same period and data); "
+        f"use --{key} for a single value"
+    ]
+
+
+def test_walk_forward_folds_too_short_fail_in_one_line(shared_data):
+    args = ["sweep", "tariff-shock-hedge", "--prices", str(shared_data / "prices"), "--start", "2024-01-01"]
+    args += ["--end", "2024-03-29", "--grid", "response.hedge_fraction=0.1,0.5", "--walk-forward", "12"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: --walk-forward 12: 61 trading days make folds shorter than 20 days; use fewer folds or a longer period"
+    ]

@@ -113,3 +113,16 @@ def test_noise_sweep_has_high_pbo_and_low_dsr():
     )
     assert pbo > 0.3
     assert dsr < 0.9
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        np.random.default_rng(1).normal(0, 0.01, size=(200, 1)),  # one configuration
+        np.tile(np.random.default_rng(2).normal(0, 0.01, size=(200, 1)), (1, 5)),  # five identical ones
+        np.random.default_rng(3).normal(0, 0.01, size=(15, 4)),  # blocks of one observation
+    ],
+)
+def test_pbo_is_undefined_when_nothing_is_selected(matrix):
+    result = probability_of_backtest_overfitting(matrix, n_blocks=10)
+    assert np.isnan(result.pbo) and result.n_splits == 0

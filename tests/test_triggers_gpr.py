@@ -107,3 +107,14 @@ def test_documented_defaults_fire_on_the_invasion_of_ukraine_and_stay_quiet_in_2
     assert near_invasion.max() == 1.0
     assert out.signal["2022-02-25":"2022-03-03"].all()
     assert out.signal["2017"].mean() < 0.10
+
+
+def test_history_before_the_calendar_is_not_piled_onto_its_first_day():
+    """A spike long before the calendar starts must not fire the trigger on day one."""
+    values = [100.0] * 731
+    values[59:69] = [900.0] * 10  # March 2024, well before the calendar below
+    ctx = context(weekdays("2025-06-02", 40), gpr=_gpr(values))
+    params = {"type": "gpr", "measure": "level", "threshold": 500, "smooth_days": 1, "lag": 0}
+    out = evaluate({"g": params}, ctx)["g"]
+    assert not (out.signal > 0).any()
+    assert out.firings.empty

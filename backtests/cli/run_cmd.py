@@ -36,6 +36,14 @@ def synthetic_banner() -> str:
     )
 
 
+def announce_inputs(inputs) -> None:
+    """On stderr: the synthetic-data banner when it applies, then every caveat about the inputs."""
+    if inputs.prices.synthetic:
+        note(synthetic_banner())
+    for line in (*inputs.prices.notes, *inputs.notes):
+        note(f"Note: {line}")
+
+
 @click.command(name="run")
 @click.argument("strategy")
 @data_options
@@ -102,10 +110,7 @@ def run_command(
         events_files=events_files,
         on_loading_prices=progress,
     )
-    if inputs.prices.synthetic:
-        note(synthetic_banner())
-    for line in inputs.prices.notes:
-        note(f"Note: {line}")
+    announce_inputs(inputs)
     note(f"Running {spec.name} on backtrader, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
     result = pipeline.run_strategy(inputs, command_line=["backtest", *sys.argv[1:]])
     target = Path(out_dir) if out_dir else new_run_dir(spec.name, spec_toml=result.spec_toml)

@@ -13,6 +13,9 @@ from backtests.cli.common import (
 )
 from backtests.sweep import OBJECTIVES
 
+#: Spec keys a sweep cannot vary: they change the period or the data, not the strategy.
+FIXED_KEYS = ("start", "end", "benchmark")
+
 
 @click.command(name="sweep")
 @click.argument("strategy")
@@ -90,14 +93,14 @@ def sweep_command(
         backtest sweep tariff-shock-hedge --grid triggers.tariffs.min_severity=2,3,4,5 --walk-forward 4
     """
     from backtests import pipeline
-    from backtests.cli.run_cmd import synthetic_banner
+    from backtests.cli.run_cmd import announce_inputs
     from backtests.dates import parse_date
     from backtests.paths import reports_dir
     from backtests.reports.artifacts import new_run_dir
     from backtests.spec import load_spec
     from backtests.sweep.grid import enumerate_grid, parse_grid_option, sample_grid
     from backtests.sweep.report import write_outputs
-    from backtests.sweep.runner import SweepSettings, run_sweep
+    from backtests.sweep.runner import Periods, SweepSettings, run_sweep
 
     settings = SweepSettings(objective, parse_date(train_until, what="--train-until"), walk_forward, jobs, executor)
     spec = load_spec(strategy, overrides)
@@ -109,11 +112,11 @@ def sweep_command(
     inputs = pipeline.load_inputs(
         spec, start=start, end=end, source=source, prices_dir=prices_dir, data_dir=data_dir, events_files=events_files
     )
-    if inputs.prices.synthetic:
-        note(synthetic_banner())
+    periods = Periods.build(inputs, settings)
+    announce_inputs(inputs)
     note(f"Sweeping {len(configs)} configurations of {spec.name} ({executor} executor, {jobs} job(s))...")
     with click.progressbar(length=len(configs), label="Configurations", file=sys.stderr) as bar:
-        result = run_sweep(strategy, overrides, configs, inputs, settings, progress=bar.update)
+        result = run_sweep(strategy, overrides, configs, inputs, settings, periods, progress=bar.update)
     target = (
         Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
     )
@@ -133,10 +136,20 @@ def sweep_command(
 
 
 def _check_keys(spec, axes) -> None:
-    """Every swept key and value must be a valid ``--set`` on the spec (same checks, same messages)."""
+    """Every swept key and value must be a valid ``--set`` on the spec (same checks, same messages).
+
+    Keys that change the period or the data (start, end, benchmark) cannot be
+    swept: every configuration is measured on the same prices and dates.
+    """
+    from backtests.errors import UserInputError
     from backtests.spec import apply_overrides
 
     for key, values in axes:
+        if key in FIXED_KEYS:
+            raise UserInputError(
+                f"--grid {key}: cannot be swept (every configuration uses the same period and data); "
+                f"use --{key} for a single value"
+            )
         for value in values:
             apply_overrides(spec.data, [f"{key}={value}"], where="--grid")
 

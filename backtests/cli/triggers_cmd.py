@@ -39,7 +39,7 @@ def triggers_command(
         backtest triggers tariff-shock-hedge --set triggers.tariffs.min_severity=4 --json
     """
     from backtests import pipeline
-    from backtests.cli.run_cmd import synthetic_banner
+    from backtests.cli.run_cmd import announce_inputs
     from backtests.spec import load_spec
     from backtests.triggers.context import FIRING_COLUMNS, split_events
 
@@ -47,8 +47,7 @@ def triggers_command(
     inputs = pipeline.load_inputs(
         spec, start=start, end=end, source=source, prices_dir=prices_dir, data_dir=data_dir, events_files=events_files
     )
-    if inputs.prices.synthetic:
-        note(synthetic_banner())
+    announce_inputs(inputs)
     outputs = pipeline.evaluate_triggers(inputs)
     firings = pipeline.firings_in_period(outputs, inputs.start, inputs.end)
     rows = [

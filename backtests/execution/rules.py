@@ -115,17 +115,14 @@ def listed_prices(
 ) -> np.ndarray:
     """Closes with each ticker's pre-listing NaNs back-filled by its first price (placeholder).
 
-    Raises ``BacktestError`` if a column has no price at all, or (when ``targets`` is given)
-    if a target weight is nonzero before the ticker's first price.
+    A ticker with no price at all in the range (listed after it ends) gets the
+    placeholder 1.0: its target is 0 throughout under the late-listing policy.
+    Raises ``BacktestError`` (when ``targets`` is given) if a target weight is
+    nonzero before the ticker's first price.
     """
     listed = ~np.isnan(closes)
     first = listed.argmax(axis=0)
     label = (lambda j: names[j]) if names else (lambda j: f"column {j}")
-    empty = np.flatnonzero(~listed.any(axis=0))
-    if empty.size:
-        raise BacktestError(
-            f"{label(int(empty[0]))} has no price in the backtest range; drop it from the universe"
-        )
     if targets is not None:
         bad_t, bad_j = np.nonzero(~listed & (np.abs(targets) > 0.0))
         if bad_t.size:
@@ -136,7 +133,8 @@ def listed_prices(
                 "before its first price; "
                 "late-listed tickers must have weight 0 until listed"
             )
-    return np.where(listed, closes, closes[first, np.arange(closes.shape[1])][None, :])
+    placeholder = np.where(listed.any(axis=0), closes[first, np.arange(closes.shape[1])], 1.0)
+    return np.where(listed, closes, placeholder[None, :])
 
 
 def aligned_targets(targets: pd.DataFrame, closes: pd.DataFrame) -> np.ndarray:

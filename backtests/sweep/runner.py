@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from backtests import pipeline
-from backtests.errors import UserInputError
+from backtests.errors import BacktestError, UserInputError
 from backtests.execution.rules import CostModel, RebalanceRule
 from backtests.metrics import calendar_years, summary_metrics_matrix
 from backtests.spec import StrategySpec, load_spec
@@ -36,6 +36,8 @@ RESPONSE_KEYS = (
     "response.on_deescalation",
 )
 CHUNK = 250
+#: The shortest in-sample, out-of-sample or walk-forward range, in trading days.
+MIN_RANGE_DAYS = 20
 PBO_BLOCKS = 10
 METRIC_KEYS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
 
@@ -68,19 +70,27 @@ class Periods:
     folds: tuple[tuple[int, int], ...] = ()  # walk-forward test ranges [a, b)
 
     @classmethod
-    def build(cls, calendar: pd.DatetimeIndex, settings: SweepSettings) -> Periods:
+    def build(cls, inputs: pipeline.RunInputs, settings: SweepSettings) -> Periods:
+        """The run period's split; raises ``UserInputError`` when a range would be too short."""
+        calendar = inputs.prices.closes.loc[inputs.start : inputs.end].index
         n = len(calendar)
         train_end = n
         if settings.train_until is not None:
             train_end = int(calendar.searchsorted(settings.train_until, side="right"))
-            if train_end < 20 or n - train_end < 20:
+            if min(train_end, n - train_end) < MIN_RANGE_DAYS:
                 raise UserInputError(
-                    f"--train-until {settings.train_until.date()} leaves fewer than 20 trading days on one side "
+                    f"--train-until {settings.train_until.date()} leaves fewer than {MIN_RANGE_DAYS} trading days "
+                    "on one side "
                     f"of {calendar[0].date()}..{calendar[-1].date()}; move it inside the period"
                 )
         folds: tuple[tuple[int, int], ...] = ()
         if settings.walk_forward:
             edges = np.linspace(0, n, settings.walk_forward + 2).astype(int)
+            if np.diff(edges).min() < MIN_RANGE_DAYS:
+                raise UserInputError(
+                    f"--walk-forward {settings.walk_forward}: {n} trading days make folds shorter than "
+                    f"{MIN_RANGE_DAYS} days; use fewer folds or a longer period"
+                )
             folds = tuple((int(edges[k]), int(edges[k + 1])) for k in range(1, settings.walk_forward + 1))
         return cls(calendar, train_end, folds)
 
@@ -117,11 +127,10 @@ def run_sweep(
     configs: list[dict[str, str]],
     inputs: pipeline.RunInputs,
     settings: SweepSettings,
+    periods: Periods,
     progress: Callable[[int], None] = lambda n: None,
 ) -> SweepResult:
     """Simulate every configuration and rank them by ``settings.objective`` in sample."""
-    calendar = inputs.prices.closes.loc[inputs.start : inputs.end].index
-    periods = Periods.build(calendar, settings)
     ranges = periods.ranges()
     keys = list(configs[0]) if configs else []
     metrics: dict[str, np.ndarray] = {}
@@ -142,9 +151,16 @@ def run_sweep(
         notes.append("executor: backtrader (reference), one configuration at a time")
     table = _table(configs, keys, metrics)
     objective = f"is_{settings.objective}"
+    if table[objective].isna().all():
+        raise BacktestError(
+            f"the in-sample {settings.objective} is undefined for every configuration (no variation in returns?); "
+            "try another --objective or a longer in-sample period"
+        )
     winner = int(np.nanargmax(table[objective].to_numpy()))
     size = periods.train_end // PBO_BLOCKS
     pbo = pbo_from_block_stats(BlockStats(np.full(PBO_BLOCKS, size), block_total, block_squares)).pbo
+    if np.isnan(pbo):
+        notes.append("PBO undefined: fewer than two distinguishable configurations or too short an in-sample period")
     dsr = _winner_dsr(table, winner, periods.train_end)
     return SweepResult(
         table, keys, settings, periods, winner, dsr, pbo, _walk_forward(table, periods, settings.objective), notes

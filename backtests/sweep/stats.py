@@ -111,14 +111,20 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_blocks: int = 16)
     returns = np.asarray(returns, dtype=float)
     if n_blocks % 2 or n_blocks < 2:
         raise ValueError("n_blocks must be an even number >= 2")
-    if returns.shape[1] < 2 or returns.shape[0] < 2 * n_blocks:
-        return PBOResult(float("nan"), np.array([]), 0)
     return pbo_from_block_stats(BlockStats.from_returns(returns, n_blocks))
 
 
 def pbo_from_block_stats(stats: BlockStats) -> PBOResult:
-    """CSCV from per-block sums: every split at once, as matrix products over blocks."""
+    """CSCV from per-block sums: every split at once, as matrix products over blocks.
+
+    PBO is undefined (NaN, no splits) with fewer than two configurations, blocks
+    of fewer than two observations, or configurations whose in-sample returns
+    are identical: no selection happens, so there is nothing to overfit.
+    """
     n_blocks, n_configs = stats.total.shape
+    identical = np.allclose(stats.total, stats.total[:, :1]) and np.allclose(stats.squares, stats.squares[:, :1])
+    if n_configs < 2 or stats.count.min() < 2 or identical:
+        return PBOResult(float("nan"), np.array([]), 0)
     splits = np.array(list(itertools.combinations(range(n_blocks), n_blocks // 2)))
     train_mask = np.zeros((len(splits), n_blocks))
     train_mask[np.arange(len(splits))[:, None], splits] = 1.0

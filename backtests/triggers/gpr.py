@@ -101,7 +101,12 @@ def gpr_measure(values: pd.Series, measure: str, lookback_days: int, smooth_days
 
 
 def _stamp_max(values: pd.Series, calendar: pd.DatetimeIndex) -> np.ndarray:
-    """For each trading day, the largest value stamped on it (NaN if none)."""
+    """For each trading day, the largest value stamped on it (NaN if none).
+
+    Observations dated before the calendar starts are dropped, not piled onto its
+    first day (as events are): they belong to days the calendar does not have.
+    """
+    values = values[values.index >= calendar[0]]
     positions = stamp_positions(values.index, calendar)
     inside = positions < len(calendar)
     largest = pd.Series(values.to_numpy()[inside], index=positions[inside]).groupby(level=0).max()
