@@ -7,10 +7,12 @@ spec and data give the same ``RunResult`` and the same metrics bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -77,7 +79,8 @@ def load_inputs(
     start_ts = parse_date(start or spec.start or None, what="--start")
     end_ts = parse_date(end or spec.end or None, what="--end")
     check_range(start_ts, end_ts)
-    events = load_events(tuple(events_files))
+    events_files = tuple(dict.fromkeys([*spec.data["events"], *events_files]))
+    events = load_events(events_files)
     if on_loading_prices is not None:
         on_loading_prices()
     prices = load_prices(
@@ -110,7 +113,7 @@ def load_inputs(
                 f"the GPR index ends on {gpr.index[-1]:%Y-%m-%d}, before {period.index[-1]:%Y-%m-%d}: GPR triggers "
                 "are off after it; import a newer file (backtest data import-gpr) or set --end",
             )
-    return RunInputs(spec, prices, events, gpr, period.index[0], period.index[-1], tuple(events_files), notes)
+    return RunInputs(spec, prices, events, gpr, period.index[0], period.index[-1], events_files, notes)
 
 
 def _day(value: pd.Timestamp | None, default: str) -> str:
@@ -163,7 +166,7 @@ def run_strategy(inputs: RunInputs, *, command_line: Sequence[str] = ()) -> RunR
     return RunResult(
         strategy=spec.name,
         description=spec.description,
-        spec_toml=spec.to_toml(),
+        spec_toml=reproducible_spec(inputs).to_toml(),
         start=inputs.start,
         end=inputs.end,
         data_label=inputs.prices.label,
@@ -183,6 +186,19 @@ def run_strategy(inputs: RunInputs, *, command_line: Sequence[str] = ()) -> RunR
         manifest=build_manifest(inputs, command_line),
         hedge_tickers=tuple(spec.hedge),
     )
+
+
+def reproducible_spec(inputs: RunInputs) -> StrategySpec:
+    """The spec with the run's actual period and every events file (absolute paths) written in.
+
+    Running it again, with the same data, reproduces the run: an open end ("")
+    would move with new data, and ``--events`` files would be forgotten.
+    """
+    from backtests.spec import apply_overrides
+
+    files = ",".join(str(Path(f).resolve()) for f in inputs.events_files)
+    period = [f"start={inputs.start:%Y-%m-%d}", f"end={inputs.end:%Y-%m-%d}", f"events={files}"]
+    return dataclasses.replace(inputs.spec, data=apply_overrides(inputs.spec.data, period))
 
 
 def firings_in_period(outputs: dict[str, TriggerOutput], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

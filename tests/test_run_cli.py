@@ -226,15 +226,15 @@ def test_run_writes_the_folder_and_the_returns_obey_the_timing_rule(market):
     assert manifest["data"]["synthetic"] is False
     assert manifest["events"]["files"] == [str(market["events"])]
     assert set(manifest["data"]["tickers"]) == {"SPY", "GLD"}
-    # config.toml is the resolved spec: run again from it, same metrics bytes.
+    # config.toml is the resolved spec, period and events files included:
+    # run again from it alone, same metrics bytes.
+    assert f'events = ["{market["events"].resolve()}"]' in (out / "config.toml").read_text()
     again = market["root"] / "again"
     rerun = _invoke(
         "run",
         str(out / "config.toml"),
         "--prices",
         str(market["prices"]),
-        "--events",
-        str(market["events"]),
         "--out",
         str(again),
         "--no-tearsheet",

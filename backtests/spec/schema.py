@@ -38,6 +38,9 @@ TOP_LEVEL: dict[str, ParamSpec] = {
     "cash": ParamSpec("float", 100000.0, help="starting capital", min=1.0),
     "start": ParamSpec("date", UNSET_DATE, help='first date, YYYY-MM-DD ("" = earliest common data)'),
     "end": ParamSpec("date", UNSET_DATE, help='last date, YYYY-MM-DD ("" = latest common data)'),
+    "events": ParamSpec(
+        "str_list", [], help="event CSV files used with the curated calendar, besides any --events"
+    ),
 }
 
 SECTIONS: dict[str, dict[str, ParamSpec]] = {
