@@ -11,6 +11,8 @@ Reads ``../shared/data/prices`` beside the repository; skips with a message if m
 
 from __future__ import annotations
 
+import argparse
+
 import os
 import resource
 import sys
@@ -92,6 +94,7 @@ def bench_backtrader(closes: pd.DataFrame, n_configs: int = 5) -> tuple[float, f
 
 def main() -> int:
     """Run the benchmark and print the figures."""
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     if not PRICES.is_dir():
         print(f"skipped: real price data not found at {PRICES}")
         return 0

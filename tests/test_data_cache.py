@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import json
 import os
 import tempfile
@@ -52,9 +53,10 @@ def test_round_trip_and_manifest(tmp_path):
     }
 
 
-def test_checksum_is_sha256_of_int64_dates_and_float64_closes():
+def test_checksum_is_sha256_of_ticker_int64_dates_and_float64_closes():
     expected = hashlib.sha256(
-        OLD.index.as_unit("ns").asi8.astype("<i8").tobytes()
+        f"{OLD.name}\n".encode()
+        + OLD.index.as_unit("ns").asi8.astype("<i8").tobytes()
         + OLD.to_numpy().astype("<f8").tobytes()
     ).hexdigest()
     assert series_checksum(OLD) == expected
@@ -227,3 +229,12 @@ def test_any_valid_series_reads_back_bit_for_bit(offsets, data):
         assert cache.store("ABC", back, source="test") == "unchanged"
     assert back.index.equals(series.index)
     assert back.to_numpy().tobytes() == series.to_numpy().tobytes()
+
+
+def test_one_tickers_file_copied_over_anothers_is_reported_corrupt(tmp_path: Path) -> None:
+    cache = PriceCache(tmp_path)
+    cache.store("SPY", OLD.rename("SPY"), source="test")
+    cache.store("GLD", (OLD * 2).rename("GLD"), source="test")
+    shutil.copyfile(cache.path("GLD"), cache.path("SPY"))
+    with pytest.raises(CorruptCacheError, match="content does not match its checksum"):
+        cache.read("SPY")

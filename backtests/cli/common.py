@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import webbrowser
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -86,3 +89,14 @@ def note(message: str) -> None:
 def iter_progress(items: Iterable[Any], label: str, length: int | None = None):
     """A progress bar on stderr when it is a terminal, silent otherwise."""
     return click.progressbar(items, label=label, length=length, file=sys.stderr)
+
+
+def open_in_browser(page: Path) -> bool:
+    """Open ``page`` in a browser where one can plausibly run (macOS, Windows, an X/Wayland display).
+
+    Returns False, without trying (and without the noise of a failing
+    ``xdg-open``), on a headless machine.
+    """
+    if sys.platform not in ("darwin", "win32") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    return webbrowser.open(page.resolve().as_uri())

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import webbrowser
 from pathlib import Path
 
 import click
 
-from backtests.cli.common import echo_json, echo_table, json_option, note
+from backtests.cli.common import echo_json, echo_table, json_option, note, open_in_browser
 from backtests.errors import UserInputError
 from backtests.paths import reports_dir
 from backtests.reports.catalog import discover_runs, resolve_run
@@ -49,13 +46,6 @@ def list_command(as_json: bool) -> None:
         note(f"No finished runs under {reports_dir()}; run `backtest run STRATEGY` first.")
 
 
-def _has_browser() -> bool:
-    """A graphical browser can plausibly be opened (macOS, Windows, or an X/Wayland display)."""
-    return sys.platform in ("darwin", "win32") or bool(
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    )
-
-
 @report_group.command(name="open")
 @click.argument("run")
 def open_command(run: str) -> None:
@@ -73,7 +63,7 @@ def open_command(run: str) -> None:
     page = found.path / "tearsheet.html"
     if not page.exists():
         page = found.path / "events.html"
-    if _has_browser() and webbrowser.open(page.resolve().as_uri()):
+    if open_in_browser(page):
         note(f"Opened {page}")
     else:
         click.echo(str(page))

@@ -9,6 +9,7 @@ import click
 
 from backtests.cli.common import (
     data_options,
+    open_in_browser,
     echo_json,
     note,
 )
@@ -129,8 +130,10 @@ def run_command(
         first = [k for k in ("tearsheet", "events") if k in paths]
         for name in first + [k for k in paths if k not in first]:
             click.echo(f"{name:<16}{paths[name]}")
-    if open_browser and "tearsheet" in paths:
-        click.launch(str(paths["tearsheet"]))
+    if open_browser:
+        page = paths.get("tearsheet", paths.get("events"))
+        if page is not None and not open_in_browser(page):
+            note(f"No browser here; open {page} yourself")
 
 
 def _print_summary(result) -> None:

@@ -115,7 +115,9 @@ def sweep_command(
     periods = Periods.build(inputs, settings)
     announce_inputs(inputs)
     note(f"Sweeping {len(configs)} configurations of {spec.name} ({executor} executor, {jobs} job(s))...")
-    with click.progressbar(length=len(configs), label="Configurations", file=sys.stderr) as bar:
+    with click.progressbar(
+        length=len(configs), label="Configurations", file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
         result = run_sweep(strategy, overrides, configs, inputs, settings, periods, progress=bar.update)
     target = (
         Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
@@ -132,7 +134,7 @@ def sweep_command(
             paths.update(_winner_tearsheet(best_spec, inputs, target))
     click.echo("")
     for name, path in paths.items():
-        click.echo(f"{name:<14}{path}")
+        click.echo(f"{name:<18}{path}")
 
 
 def _check_keys(spec, axes) -> None:

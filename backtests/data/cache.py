@@ -51,8 +51,12 @@ class CacheEntry:
 
 
 def series_checksum(series: pd.Series) -> str:
-    """SHA-256 over the series' dates (int64 ns) and closes (float64), little-endian."""
-    digest = hashlib.sha256(series.index.as_unit("ns").asi8.astype("<i8").tobytes())
+    """SHA-256 over the ticker (the series' name), then its dates (int64 ns) and closes (float64), little-endian.
+
+    The ticker is part of it so that one ticker's file copied over another's is caught.
+    """
+    digest = hashlib.sha256(f"{series.name}\n".encode())
+    digest.update(series.index.as_unit("ns").asi8.astype("<i8").tobytes())
     digest.update(series.to_numpy(dtype="<f8").tobytes())
     return digest.hexdigest()
 

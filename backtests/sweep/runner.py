@@ -322,10 +322,10 @@ def _range_metrics(
 
 
 def _table(configs: list[dict[str, str]], keys: list[str], metrics: dict[str, np.ndarray]) -> pd.DataFrame:
-    table = pd.DataFrame(configs, columns=keys)
-    for name in sorted(metrics):
-        table[name] = metrics[name]
-    return table
+    """Parameters, then metrics grouped in sample, out of sample, full period, walk-forward."""
+    order = {"is": 0, "oos": 1, "full": 2}
+    names = sorted(metrics, key=lambda n: (order.get(n.split("_")[0], 3), n))
+    return pd.concat([pd.DataFrame(configs, columns=keys), pd.DataFrame({n: metrics[n] for n in names})], axis=1)
 
 
 def _winner_dsr(table: pd.DataFrame, winner: int, n_obs: int) -> float:
