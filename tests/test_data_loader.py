@@ -86,6 +86,15 @@ def test_auto_falls_back_to_announced_demo_data_when_yahoo_is_unreachable(tmp_pa
     assert _snapshot(tmp_path) == before
 
 
+def test_auto_offline_with_a_ticker_the_demo_lacks_names_the_real_problem(tmp_path):
+    with pytest.raises(DataUnavailableError) as err:
+        load_prices(["SPY", "FOO"], "2024-01-02", "2024-03-29", data_dir=tmp_path, yahoo=FakeYahoo(offline=True))
+    assert str(err.value) == (
+        "FOO not in the cache and Yahoo Finance failed (cannot reach Yahoo Finance (DNSError)); import prices "
+        "with `backtest data import PATH`, use --prices DIR, or fetch when online"
+    )
+
+
 def test_yahoo_source_does_not_hide_an_outage_behind_demo_data(tmp_path):
     with pytest.raises(YahooUnavailableError):
         load_prices(["SPY"], source="yahoo", data_dir=tmp_path, yahoo=FakeYahoo(offline=True))

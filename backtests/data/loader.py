@@ -28,7 +28,7 @@ from backtests.data.yahoo import (
     raise_failed,
 )
 from backtests.dates import check_range, parse_date
-from backtests.errors import UserInputError
+from backtests.errors import DataUnavailableError, UserInputError
 
 SOURCES = ("auto", "cache", "yahoo", "demo")
 # Relative tolerance when checking that re-fetched overlap days match the cache.
@@ -69,6 +69,7 @@ def load_prices(
             raise
         missing = [t for t in wanted if not cache.path(t).exists()]
         cause = str(exc).split(";")[0]  # the what, without the how-to-fix (the note has its own)
+        _require_demo_tickers(missing, cause)
         return _announced_demo(wanted, start_ts, end_ts, events, reason=cause, missing=missing)
     return dataclasses.replace(cache.load(wanted, start_ts, end_ts), source="yahoo")
 
@@ -180,6 +181,18 @@ def _demo(
     from backtests.data.demo import demo_prices
 
     return demo_prices(list(tickers), start, end, events=events)
+
+
+def _require_demo_tickers(missing: Sequence[str], cause: str) -> None:
+    """Falling back to the demo market only makes sense for tickers it has: name the real problem."""
+    from backtests.data.demo import demo_tickers
+
+    unknown = [t for t in missing if t not in demo_tickers()]
+    if unknown:
+        raise DataUnavailableError(
+            f"{', '.join(unknown)} not in the cache and Yahoo Finance failed ({cause}); import prices with "
+            f"`backtest data import PATH`, use --prices DIR, or fetch when online"
+        )
 
 
 def _announced_demo(
