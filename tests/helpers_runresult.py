@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from backtests.results import RunResult
+from backtests.triggers.context import FIRING_COLUMNS
 
 DEFAULT_EVENTS: tuple[tuple[str, str, str, str, str], ...] = (
     # date, title, category, direction, source
@@ -71,19 +72,7 @@ def _firings(events: pd.DataFrame, calendar: pd.DatetimeIndex) -> pd.DataFrame:
                 "event_sources": ev["source"],
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "date",
-            "trigger",
-            "raw_date",
-            "reason",
-            "event_dates",
-            "event_titles",
-            "event_categories",
-            "event_sources",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(FIRING_COLUMNS))
 
 
 def make_result(
