@@ -135,7 +135,7 @@ def test_index_lists_finished_runs_and_pages_link_back():
     (root / "idx-test" / "unfinished").mkdir()  # no manifest.json: not listed
     index = rebuild_index(root).read_text()
     assert f"idx-test/{folder.name}/events.html" in index
-    assert "unfinished" not in index and "1 finished runs" in index
+    assert "unfinished" not in index and "1 finished run." in index
     events = (folder / "events.html").read_text()
     assert 'href="../../index.html"' in events
     assert 'href="tearsheet.html"' not in events  # no tearsheet written, no dead link

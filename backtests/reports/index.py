@@ -57,7 +57,7 @@ def index_html(runs: list[RunInfo]) -> str:
     rows = [_row(r) for r in reversed(runs)]
     body = (
         f"<h1>All runs</h1>"
-        f'<p class="sub">{len(runs)} finished runs. Click a column header to sort.</p>'
+        f'<p class="sub">{len(runs)} finished run{"" if len(runs) == 1 else "s"}. Click a column header to sort.</p>'
         + table(rows, columns, sortable=True, table_id="runs")
     )
     return page("geohedge: all runs", body, top=nav_bar([(INDEX_PAGE, "All runs")]), script=True)
