@@ -11,6 +11,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: no per-example deadline (timings vary on a shared 2-core machine).
+# Under CI the examples are derandomized, so a run is reproducible; locally they
+# are random, to keep finding new cases.
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
