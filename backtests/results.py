@@ -14,7 +14,8 @@ from backtests.data.frames import SYNTHETIC_LABEL
 class RunResult:
     """One run's outputs. All series share the run's trading calendar (``date`` index).
 
-    - ``returns``/``benchmark_returns``: daily simple returns (first day 0.0).
+    - ``returns``: daily simple returns, the first being E_0 / cash - 1 (the first day's costs);
+      ``benchmark_returns``: the benchmark's, first day 0.0.
     - ``equity``: portfolio value in currency, starting at ``spec['cash']``.
     - ``weights``: actual weights after each day's trading; ``targets``: target weights.
     - ``trades``: columns ``date, ticker, size, price, value, commission``.
