@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import webbrowser
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +51,51 @@ source_option = click.option(
 )
 
 
+@dataclass(frozen=True)
+class DataChoice:
+    """What the user chose with the data options: period, ``--set`` overrides, events and price source."""
+
+    start: str | None
+    end: str | None
+    overrides: tuple[str, ...]
+    events_files: tuple[str, ...]
+    prices_dir: str | None
+    source: str
+    data_dir: str | None
+
+    def load(self, spec, on_loading_prices=None):
+        """``pipeline.load_inputs`` for ``spec`` with these choices."""
+        from backtests import pipeline
+
+        return pipeline.load_inputs(
+            spec,
+            start=self.start,
+            end=self.end,
+            source=self.source,
+            prices_dir=self.prices_dir,
+            data_dir=self.data_dir,
+            events_files=self.events_files,
+            on_loading_prices=on_loading_prices,
+        )
+
+
+_DATA_FIELDS = tuple(f.name for f in fields(DataChoice))
+
+
 def data_options(command):
-    """The options that choose a run's period and data, in this order:
-    --start, --end, --set, --events, --prices, --source, --data-dir."""
+    """Add --start, --end, --set, --events, --prices, --source, --data-dir (in this order)
+    and hand them to the command as one ``data: DataChoice`` argument."""
+
+    @functools.wraps(command)
+    def collect(*args, **kwargs):
+        choice = DataChoice(**{name: kwargs.pop(name) for name in _DATA_FIELDS})
+        return command(*args, data=choice, **kwargs)
+
     for option in reversed(
         (start_option, end_option, set_option, events_option, prices_option, source_option, data_dir_option)
     ):
-        command = option(command)
-    return command
+        collect = option(collect)
+    return collect
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON array on stdout and nothing else.")

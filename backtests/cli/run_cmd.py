@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from backtests.cli.common import (
+    DataChoice,
     data_options,
     open_in_browser,
     echo_json,
@@ -59,13 +60,7 @@ def announce_inputs(inputs) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics and paths as JSON on stdout.")
 def run_command(
     strategy: str,
-    start: str | None,
-    end: str | None,
-    overrides: tuple[str, ...],
-    events_files: tuple[str, ...],
-    prices_dir: str | None,
-    source: str,
-    data_dir: str | None,
+    data: DataChoice,
     benchmark: str | None,
     out_dir: str | None,
     open_browser: bool,
@@ -96,21 +91,13 @@ def run_command(
     from backtests.paths import reports_dir
     from backtests.spec import load_spec
 
-    all_overrides = overrides + ((f"benchmark={benchmark}",) if benchmark else ())
+    all_overrides = data.overrides + ((f"benchmark={benchmark}",) if benchmark else ())
     spec = load_spec(strategy, all_overrides)
     # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
     # and its errors (a missing TICKER.csv) stay a single line on stderr.
-    progress = None if prices_dir else (lambda: note(f"Loading prices for {len(spec.tickers())} tickers ({source})..."))
-    inputs = pipeline.load_inputs(
-        spec,
-        start=start,
-        end=end,
-        source=source,
-        prices_dir=prices_dir,
-        data_dir=data_dir,
-        events_files=events_files,
-        on_loading_prices=progress,
-    )
+    tickers = len(spec.tickers())
+    progress = None if data.prices_dir else (lambda: note(f"Loading prices for {tickers} tickers ({data.source})..."))
+    inputs = data.load(spec, on_loading_prices=progress)
     announce_inputs(inputs)
     note(f"Running {spec.name} on backtrader, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
     result = pipeline.run_strategy(inputs, command_line=["backtest", *sys.argv[1:]])

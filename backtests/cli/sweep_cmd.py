@@ -69,13 +69,7 @@ def sweep_command(
     tearsheet,
     executor,
     out_dir,
-    start,
-    end,
-    overrides,
-    events_files,
-    prices_dir,
-    source,
-    data_dir,
+    data,
 ):
     """Sweep STRATEGY's parameters and tell whether the winner is skill or luck.
 
@@ -92,7 +86,6 @@ def sweep_command(
             --train-until 2022-12-31 --save-best best.toml
         backtest sweep tariff-shock-hedge --grid triggers.tariffs.min_severity=2,3,4,5 --walk-forward 4
     """
-    from backtests import pipeline
     from backtests.cli.run_cmd import announce_inputs
     from backtests.dates import parse_date
     from backtests.paths import reports_dir
@@ -103,15 +96,14 @@ def sweep_command(
     from backtests.sweep.runner import Periods, SweepSettings, run_sweep
 
     settings = SweepSettings(objective, parse_date(train_until, what="--train-until"), walk_forward, jobs, executor)
+    overrides = data.overrides
     spec = load_spec(strategy, overrides)
     axes = [parse_grid_option(g) for g in grids]
     _check_keys(spec, axes)
     configs = enumerate_grid(axes)
     if random_n is not None:
         configs = sample_grid(configs, random_n, seed)
-    inputs = pipeline.load_inputs(
-        spec, start=start, end=end, source=source, prices_dir=prices_dir, data_dir=data_dir, events_files=events_files
-    )
+    inputs = data.load(spec)
     periods = Periods.build(inputs, settings)
     announce_inputs(inputs)
     note(f"Sweeping {len(configs)} configurations of {spec.name} ({executor} executor, {jobs} job(s))...")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from backtests.cli.common import (
+    DataChoice,
     data_options,
     echo_json,
     json_option,
@@ -18,13 +19,7 @@ from backtests.cli.common import (
 @json_option
 def triggers_command(
     strategy: str,
-    start: str | None,
-    end: str | None,
-    overrides: tuple[str, ...],
-    events_files: tuple[str, ...],
-    prices_dir: str | None,
-    source: str,
-    data_dir: str | None,
+    data: DataChoice,
     as_json: bool,
 ) -> None:
     """List every firing of STRATEGY's triggers, with the events behind each.
@@ -43,10 +38,8 @@ def triggers_command(
     from backtests.spec import load_spec
     from backtests.triggers.context import FIRING_COLUMNS, split_events
 
-    spec = load_spec(strategy, overrides)
-    inputs = pipeline.load_inputs(
-        spec, start=start, end=end, source=source, prices_dir=prices_dir, data_dir=data_dir, events_files=events_files
-    )
+    spec = load_spec(strategy, data.overrides)
+    inputs = data.load(spec)
     announce_inputs(inputs)
     outputs = pipeline.evaluate_triggers(inputs)
     firings = pipeline.firings_in_period(outputs, inputs.start, inputs.end)
