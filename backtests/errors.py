@@ -2,7 +2,17 @@
 
 Every error raised for the user carries a one-line message that says what is
 wrong and how to fix it. The CLI prints that line to stderr with no traceback.
+
+Library messages name the *arguments* of the Python API in backquotes
+(`start`, `overrides`, `grid`, ...): ``run(strategy, start=...)`` users read
+"`start` '2020-13-01' is not a date". The CLI shows the same message with each
+backquoted argument replaced by its command-line flag (``--start``) through
+``flag_wording``, so one message serves both.
 """
+
+import re
+
+_ARGUMENT = re.compile(r"`([a-z_]+)`")
 
 
 class BacktestError(Exception):
@@ -23,3 +33,8 @@ class DataUnavailableError(BacktestError):
 
 class RejectedOrdersError(BacktestError):
     """The execution engine rejected orders; results would be silently wrong. Exit code 1."""
+
+
+def flag_wording(message: str, flags: dict[str, str]) -> str:
+    """``message`` with every backquoted argument named in ``flags`` replaced by its flag; others unquoted."""
+    return _ARGUMENT.sub(lambda m: flags.get(m.group(1), m.group(1)), message)

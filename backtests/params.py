@@ -14,12 +14,14 @@ from typing import Any
 
 from backtests.errors import UserInputError
 
-_TYPES = ("int", "float", "bool", "str", "date", "str_list", "float_map")
+_TYPES = ("int", "float", "bool", "str", "date", "str_list")
+# Numbers beyond this are never meaningful here and overflow int64 or float arithmetic downstream.
+_LARGEST = 2.0**53
 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """What one key accepts: ``type`` is one of int, float, bool, str, date, str_list, float_map."""
+    """What one key accepts: ``type`` is one of int, float, bool, str, date, str_list."""
 
     type: str
     default: Any = None
@@ -42,9 +44,7 @@ class ParamSpec:
             bounds.append(f">= {self.min:g}")
         if self.max is not None:
             bounds.append(f"<= {self.max:g}")
-        kind = {"str_list": "a list of strings", "float_map": "a table of name = number"}.get(
-            self.type, f"a {self.type}"
-        )
+        kind = "a list of strings" if self.type == "str_list" else f"a {self.type}"
         return kind + (" " + " and ".join(bounds) if bounds else "")
 
     def coerce(self, value: Any, key: str, *, where: str = "") -> Any:
@@ -59,7 +59,7 @@ class ParamSpec:
         if self.choices is not None and out not in self.choices:
             raise UserInputError(f"{prefix}{key} = {value!r} is not allowed; expected {self.describe()}")
         if self.type in ("int", "float"):
-            if (self.min is not None and out < self.min) or (self.max is not None and out > self.max):
+            if abs(out) > _LARGEST or (self.min is not None and out < self.min) or (self.max is not None and out > self.max):
                 raise UserInputError(f"{prefix}{key} = {value!r} is out of range; expected {self.describe()}")
         return out
 
@@ -84,7 +84,7 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError(value)
         out = float(value)
-        if out != out:  # NaN
+        if out != out or out in (float("inf"), float("-inf")):
             raise ValueError(value)
         return out
     if kind == "str":
@@ -100,13 +100,6 @@ def _convert(kind: str, value: Any) -> Any:
             return [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, Sequence):
             return [str(v) for v in value]
-        raise TypeError(value)
-    if kind == "float_map":
-        if isinstance(value, str):
-            pairs = [p.split(":", 1) for p in value.split(",") if p.strip()]
-            return {k.strip(): float(v) for k, v in pairs}
-        if isinstance(value, dict):
-            return {str(k): float(v) for k, v in value.items()}
         raise TypeError(value)
     raise ValueError(kind)  # pragma: no cover - guarded by ParamSpec.__post_init__
 

@@ -6,11 +6,15 @@ plausible values of the documented shapes (see ``backtests.results.RunResult``).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC
 
 import numpy as np
 import pandas as pd
 
+from backtests.attribution import attribute
+from backtests.metrics import summary_metrics
+from backtests.portfolio.response import hedge_level
 from backtests.results import RunResult
 from backtests.triggers.context import FIRING_COLUMNS
 
@@ -53,8 +57,18 @@ def _events_frame(events: tuple[tuple[str, str, str, str, str], ...]) -> pd.Data
     return pd.DataFrame(rows)
 
 
+DRIVER, WATCHER = "tariff_news", "truce_watch"
+HEDGE_FRACTION = 0.3
+RESPONSE = {"hold_days": 30, "step_in": 1.0, "step_out": 0.5, "on_deescalation": "exit"}
+COMMISSION_BPS, SLIPPAGE_BPS = 5.0, 2.0
+
+
 def _firings(events: pd.DataFrame, calendar: pd.DatetimeIndex) -> pd.DataFrame:
-    """One firing per event, effective one trading day after its stamped day."""
+    """One firing per event, effective one trading day after its stamped day.
+
+    Escalations fire the driving trigger ``tariff_news``; de-escalations fire ``truce_watch``
+    (an event trigger the response does not follow; the truce also releases the hedge).
+    """
     rows = []
     for _, ev in events.iterrows():
         pos = int(calendar.searchsorted(ev["date"]))
@@ -63,7 +77,7 @@ def _firings(events: pd.DataFrame, calendar: pd.DatetimeIndex) -> pd.DataFrame:
         rows.append(
             {
                 "date": calendar[pos + 1],
-                "trigger": "tariff_news",
+                "trigger": DRIVER if ev["direction"] == "escalation" else WATCHER,
                 "raw_date": calendar[pos],
                 "reason": "1 event, max severity 4",
                 "event_dates": f"{ev['date']:%Y-%m-%d}",
@@ -73,6 +87,41 @@ def _firings(events: pd.DataFrame, calendar: pd.DatetimeIndex) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=list(FIRING_COLUMNS))
+
+
+def _spec_toml(strategy: str) -> str:
+    response = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in RESPONSE.items())
+    return (
+        f'name = "{strategy}"\nbenchmark = "SPY"\n\n'
+        f'[triggers.{DRIVER}]\ntype = "event"\ndirection = "escalation"\n\n'
+        f'[triggers.{WATCHER}]\ntype = "event"\ndirection = "de-escalation"\n\n'
+        f'[response]\ntrigger = "{DRIVER}"\nhedge_fraction = {HEDGE_FRACTION}\n{response}\n\n'
+        f"[costs]\ncommission_bps = {COMMISSION_BPS}\nslippage_bps = {SLIPPAGE_BPS}\n"
+    )
+
+
+def _trades(weights: pd.DataFrame, equity: pd.Series) -> pd.DataFrame:
+    """A fill per ticker whose weight changed (the first day: buying from cash), at price 100."""
+    change = weights.diff().fillna(weights.iloc[0])
+    rows = []
+    for day, row in change.iterrows():
+        for ticker, dw in row.items():
+            if abs(dw) < 1e-12:
+                continue
+            slip = SLIPPAGE_BPS / 10_000 * (1 if dw > 0 else -1)
+            price = 100.0 * (1 + slip)
+            value = abs(dw) * float(equity[day])
+            rows.append(
+                {
+                    "date": day,
+                    "ticker": ticker,
+                    "size": np.sign(dw) * value / price,
+                    "price": price,
+                    "value": value,
+                    "commission": value * COMMISSION_BPS / 10_000,
+                }
+            )
+    return pd.DataFrame(rows, columns=["date", "ticker", "size", "price", "value", "commission"])
 
 
 def make_result(
@@ -85,50 +134,48 @@ def make_result(
     synthetic: bool = True,
     seed: int = 7,
 ) -> RunResult:
-    """A ``RunResult`` over ``periods`` business days from ``start``: SPY/GLD, the given events."""
+    """A ``RunResult`` over ``periods`` business days from ``start``: SPY/GLD, the given events.
+
+    The hedge follows ``tariff_news`` through the real response rule (``RESPONSE``):
+    30% of SPY moves into GLD; the base (``unhedged``) holds SPY only.
+    The counterfactual fields, ``metrics["base"]``, ``metrics["hedge"]`` and the
+    episodes are filled as the pipeline fills them (``backtests.attribution.attribute``).
+    """
     calendar = pd.bdate_range(start, periods=periods, name="date")
     rng = np.random.default_rng(seed)
     bench = pd.Series(rng.normal(0.0004, 0.01, periods), index=calendar, name="benchmark")
     gold = pd.Series(rng.normal(0.0002, 0.008, periods), index=calendar)
-    hedge = pd.Series(
-        np.where(np.arange(periods) % 100 < 30, 0.3, 0.0), index=calendar, name="hedge_level"
-    )
-    weights = pd.DataFrame({"SPY": 1.0 - hedge, "GLD": hedge}, index=calendar)
-    rets = (
-        weights.shift(1).fillna(weights.iloc[0]) * pd.DataFrame({"SPY": bench, "GLD": gold})
-    ).sum(axis=1)
-    rets.iloc[0] = 0.0
     bench.iloc[0] = 0.0
-    rets.name = "strategy"
-    equity = 100_000.0 * (1.0 + rets).cumprod()
     ev = _events_frame(events)
     firings = _firings(ev, calendar)
-    trades = pd.DataFrame(
-        {
-            "date": [calendar[0], calendar[30]],
-            "ticker": ["SPY", "GLD"],
-            "size": [100.0, 20.0],
-            "price": [250.0, 120.0],
-            "value": [25_000.0, 2_400.0],
-            "commission": [2.5, 0.24],
-        }
-    )
+    signals = pd.DataFrame(0.0, index=calendar, columns=[DRIVER, WATCHER])
+    for _, f in firings.iterrows():
+        signals.loc[f["date"], f["trigger"]] = 1.0
+    release = signals[WATCHER] > 0
+    level = hedge_level(signals[DRIVER], release, RESPONSE).rename_axis("date")
+    exposure = (HEDGE_FRACTION * level).rename("exposure")
+    weights = pd.DataFrame({"SPY": 1.0 - exposure, "GLD": exposure}, index=calendar)
+    asset_returns = pd.DataFrame({"SPY": bench, "GLD": gold})
+    rets = (weights.shift(1).fillna(weights.iloc[0]) * asset_returns).sum(axis=1)
+    rets.iloc[0] = 0.0
+    rets.name = "strategy"
+    base_returns = bench.rename("unhedged")
+    equity = 100_000.0 * (1.0 + rets).cumprod()
+    base_equity = 100_000.0 * (1.0 + base_returns).cumprod()
+    base_weights = pd.DataFrame({"SPY": 1.0, "GLD": 0.0}, index=calendar)
     metrics = {
         "strategy": {
-            "cagr": 0.0712345678901234,
-            "sharpe": 0.81,
-            "max_drawdown": -0.1234,
-            "volatility": 0.15,
-            "trigger_firings": len(firings),
-            "time_hedged": 0.3,
+            **summary_metrics(rets),
+            "trigger_firings": int((firings["trigger"] == DRIVER).sum()),
         },
-        "benchmark": {"cagr": 0.065, "sharpe": 0.7, "max_drawdown": -0.2, "volatility": 0.16},
+        "benchmark": summary_metrics(bench),
+        "base": summary_metrics(base_returns),
     }
     end = calendar[-1]
-    return RunResult(
+    result = RunResult(
         strategy=strategy,
         description=description,
-        spec_toml=f'name = "{strategy}"\nbenchmark = "SPY"\n',
+        spec_toml=_spec_toml(strategy),
         start=calendar[0],
         end=end,
         data_label="demo",
@@ -139,9 +186,9 @@ def make_result(
         equity=equity,
         weights=weights,
         targets=weights.copy(),
-        trades=trades,
-        hedge_level=hedge,
-        signals=pd.DataFrame({"tariff_news": (hedge > 0).astype(float)}, index=calendar),
+        trades=_trades(weights, equity),
+        hedge_level=level,
+        signals=signals,
         firings=firings,
         events=ev,
         metrics=metrics,
@@ -160,7 +207,17 @@ def make_result(
             "created": "2026-11-28T09:00:00Z",
         },
         hedge_tickers=("GLD",),
+        base_returns=base_returns,
+        base_equity=base_equity,
+        base_trades=_trades(base_weights, base_equity),
+        base_label="unhedged",
+        driving_signal=signals[DRIVER].rename("signal"),
+        release=release.rename("release"),
+        exposure=exposure,
     )
+    episodes, hedge = attribute(result)
+    metrics["hedge"] = hedge
+    return dataclasses.replace(result, episodes=episodes, metrics=metrics)
 
 
 HOSTILE_TITLE = "<script>alert(1)</script>"

@@ -17,7 +17,11 @@ from urllib.parse import urlparse
 import pytest
 
 CURATED = Path(__file__).resolve().parents[1] / "data" / "events" / "curated.csv"
-COLUMNS = ["date", "title", "category", "direction", "severity", "countries", "assets", "source", "notes"]
+COLUMNS = [
+    "date", "title", "category", "direction", "severity", "countries", "assets", "source", "notes",
+    "chain", "stage", "public_at",
+]
+STAGES = {"announced", "official", "effective"}
 CATEGORIES = {"tariff", "export_control", "sanctions", "trade_talks", "military", "policy"}
 DIRECTIONS = {"escalation", "de-escalation"}
 FIRST_DAY = dt.date(2010, 1, 1)
@@ -66,7 +70,23 @@ def rows(raw_text: str) -> list[dict[str, str]]:
 
 
 def test_enough_events(rows: list[dict[str, str]]) -> None:
-    assert len(rows) >= 60
+    assert len(rows) >= 250
+    assert sum(row["stage"] == "announced" for row in rows) >= 250  # the ones that fire by default
+
+
+def test_stages_and_public_times(rows: list[dict[str, str]]) -> None:
+    """Stages are known; official/effective rows are capped at severity 2 (rubric); a public_at time
+    carries its offset and falls on the row's New York date (checked here with zoneinfo, not the loader)."""
+    from zoneinfo import ZoneInfo
+
+    for row in rows:
+        assert row["stage"] in STAGES, row["title"]
+        if row["stage"] != "announced":
+            assert int(row["severity"]) <= 2, row["title"]
+        if row["public_at"]:
+            moment = dt.datetime.fromisoformat(row["public_at"])
+            assert moment.tzinfo is not None, row["title"]
+            assert moment.astimezone(ZoneInfo("America/New_York")).date().isoformat() == row["date"], row["title"]
 
 
 def test_dates_valid_in_range_and_sorted(rows: list[dict[str, str]]) -> None:
@@ -131,3 +151,12 @@ def test_project_loader_reads_every_curated_row(rows: list[dict[str, str]]) -> N
     mine = frame[frame["origin"].str.startswith(CURATED.name + ":")]
     assert len(mine) == len(rows)
     assert [d.date().isoformat() for d in mine["date"]] == [row["date"] for row in rows]
+
+
+def test_curated_chains_are_in_stage_order() -> None:
+    """Inside each chain, dates do not decrease from announced to official to effective."""
+    from backtests.events.calendar import load_events
+    from backtests.events.check import chain_problems
+
+    frame = load_events([CURATED], include_curated=False)
+    assert [str(f) for f in chain_problems(frame) if "comes after" in f.message] == []

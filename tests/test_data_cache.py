@@ -7,6 +7,7 @@ import shutil
 import json
 import os
 import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -20,8 +21,8 @@ from backtests.data.cache import CorruptCacheError, PriceCache, series_checksum
 from backtests.data.validate import price_series
 from backtests.errors import DataUnavailableError, UserInputError
 
-OLD = price_series(pd.bdate_range("2024-01-01", periods=5), [1.0, 2.0, 3.0, 4.0, 5.0], "SPY")
-NEW = price_series(pd.bdate_range("2024-01-01", periods=6), [1.0, 2.0, 3.0, 4.0, 5.0, 6.5], "SPY")
+OLD = price_series(pd.bdate_range("2024-01-02", periods=5), [1.0, 2.0, 3.0, 4.0, 5.0], "SPY")
+NEW = price_series(pd.bdate_range("2024-01-02", periods=6), [1.0, 2.0, 3.0, 4.0, 5.0, 6.5], "SPY")
 
 
 def _cache(tmp_path) -> PriceCache:
@@ -43,11 +44,11 @@ def test_round_trip_and_manifest(tmp_path):
             "SPY": {
                 "source": "csv:/x/SPY.csv",
                 "updated": "2026-01-01T00:00:00Z",
-                "first": "2024-01-01",
-                "last": "2024-01-05",
+                "first": "2024-01-02",
+                "last": "2024-01-08",
                 "rows": 5,
                 "sha256": series_checksum(OLD),
-                "covered_from": "2024-01-01",
+                "covered_from": "2024-01-02",
             }
         },
     }
@@ -160,10 +161,11 @@ def test_death_between_file_and_manifest_still_reads_what_was_written(tmp_path, 
     with pytest.raises(OSError):
         cache.store("TLT", OLD.rename("TLT"), source="csv:b")
     monkeypatch.undo()
-    # The manifest still describes the old SPY and lacks TLT: the files' own checksums win.
+    # The manifest still describes the old SPY and lacks TLT: the files' own checksums and
+    # footers win (the footer keeps the source the file was stored with).
     assert [(e.ticker, e.source, e.rows, e.last) for e in cache.entries()] == [
-        ("SPY", "unknown", 6, "2024-01-08"),
-        ("TLT", "unknown", 5, "2024-01-05"),
+        ("SPY", "csv:b", 6, "2024-01-09"),
+        ("TLT", "csv:b", 5, "2024-01-08"),
     ]
     pd.testing.assert_series_equal(cache.read("SPY"), NEW)
 
@@ -185,12 +187,12 @@ def test_load_notes_a_cache_that_ends_before_the_requested_end(tmp_path):
     data = cache.load(["SPY"], None, pd.Timestamp("2024-02-01"))
     assert data.source == "cache" and len(data.closes) == 5
     assert data.notes == (
-        "the cache ends before 2024-02-01 for SPY (at the latest 2024-01-05); "
+        "the cache ends before 2024-02-01 for SPY (at the latest 2024-01-08); "
         "run `backtest data fetch SPY` to extend it",
     )
 
 
-def test_remove_and_corrupt_manifest(tmp_path):
+def test_remove(tmp_path):
     cache = _cache(tmp_path)
     cache.store("SPY", OLD, source="csv:a")
     cache.store("TLT", OLD.rename("TLT"), source="csv:a")
@@ -198,13 +200,6 @@ def test_remove_and_corrupt_manifest(tmp_path):
         cache.remove(["GLD"])
     assert cache.remove(["spy"]) == ["SPY"] and cache.tickers() == ["TLT"]
     assert list(json.loads(cache.manifest_path.read_text())["tickers"]) == ["TLT"]
-    cache.manifest_path.write_text("{not json")
-    with pytest.raises(CorruptCacheError) as err:
-        cache.entries()
-    assert str(err.value) == (
-        f"cache manifest {cache.manifest_path} is corrupt (JSONDecodeError); "
-        "run `backtest data clear` then re-import or re-fetch the prices"
-    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -238,3 +233,24 @@ def test_one_tickers_file_copied_over_anothers_is_reported_corrupt(tmp_path: Pat
     shutil.copyfile(cache.path("GLD"), cache.path("SPY"))
     with pytest.raises(CorruptCacheError, match="content does not match its checksum"):
         cache.read("SPY")
+
+
+def test_repair_keeps_sources_from_footers_and_marks_older_files_unknown(tmp_path):
+    cache = _cache(tmp_path)
+    cache.store("SPY", OLD, source="csv:/x/SPY.csv", covered_from="2020-01-01")
+    # A file as the cache wrote it before footers kept the source: checksum only.
+    tlt = OLD.rename("TLT")
+    table = pa.table({"date": pa.array(tlt.index.to_numpy()), "close": pa.array(tlt.to_numpy())})
+    footer = {b"geohedge.sha256": series_checksum(tlt).encode()}
+    pq.write_table(table.replace_schema_metadata(footer), cache.path("TLT"))
+    cache.manifest_path.write_text("[]")
+    entries, corrupt = cache.repair()
+    assert corrupt == []
+    assert [(e.ticker, e.source, e.covered_from, e.rows) for e in entries] == [
+        ("SPY", "csv:/x/SPY.csv", "2020-01-01", 5),
+        ("TLT", "unknown", "2024-01-02", 5),
+    ]
+    assert cache_module.rebuild_summary(entries) == (
+        "rebuilt from the footers of 2 Parquet file(s) (1 written before footers kept the source: source unknown)"
+    )
+    assert json.loads(cache.manifest_path.read_text())["tickers"]["SPY"]["source"] == "csv:/x/SPY.csv"

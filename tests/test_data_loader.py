@@ -11,7 +11,7 @@ from backtests.data.cache import PriceCache
 from backtests.data.loader import fetch_into_cache, load_prices
 from backtests.data.validate import price_series
 from backtests.data.yahoo import FetchResult, YahooUnavailableError
-from backtests.errors import DataUnavailableError, UserInputError
+from backtests.errors import BacktestError, DataUnavailableError, UserInputError
 
 DAYS = pd.bdate_range("2024-01-01", "2024-03-29")
 TODAY = pd.Timestamp("2024-03-29")
@@ -166,3 +166,100 @@ def test_bad_arguments_are_user_errors(tmp_path):
         UserInputError, match="source 'web' is unknown; use one of auto, cache, yahoo, demo"
     ):
         load_prices(["SPY"], source="web", data_dir=tmp_path)
+
+
+@pytest.mark.shared
+def test_real_prices_load_on_the_nyse_calendar_without_flags(shared_data):
+    """All 43 reference ETFs: real single-day moves above 25% (MP, KWEB, SLV) are not "extreme",
+    no row falls on a day that is not an XNYS session, and every session has closes."""
+    folder = shared_data / "prices"
+    tickers = sorted(p.stem for p in folder.glob("*.csv"))
+    data = load_prices(tickers, prices_dir=folder)
+    assert list(data.closes.columns) == tickers and len(tickers) == 43
+    assert not [n for n in data.notes if "session" in n]
+    moves = data.closes.pct_change(fill_method=None).abs().max()
+    assert (moves[["MP", "KWEB", "SLV"]] > 0.25).all()
+    first = data.first_dates()
+    assert first["SPY"] == pd.Timestamp("1993-01-29") and first["MP"] == pd.Timestamp("2020-06-22")
+    assert data.last_dates().max() >= data.closes.index[-1]
+
+
+def test_extreme_moves_are_errors_on_load_unless_allowed(tmp_path):
+    (tmp_path / "SPY.csv").write_text("Date,Close\n2024-01-02,100\n2024-01-03,1e308\n2024-01-04,100\n")
+    (tmp_path / "TLT.csv").write_text("Date,Close\n2024-01-02,100\n2024-01-03,5\n2024-01-04,100\n")
+    with pytest.raises(UserInputError) as err:
+        load_prices(["TLT"], prices_dir=tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / 'TLT.csv'}: TLT close goes from 100 on 2024-01-02 to 5 on 2024-01-03 (x0.05 in one step); "
+        "fix the price (an unadjusted split?) or pass --allow-extreme-moves if the move is real"
+    )
+    assert load_prices(["TLT"], prices_dir=tmp_path, allow_extreme_moves=True).closes["TLT"].tolist() == [
+        100.0,
+        5.0,
+        100.0,
+    ]
+    with pytest.raises(UserInputError, match=r"SPY close is 1e\+308 on 2024-01-03; prices must lie between"):
+        load_prices(["SPY"], prices_dir=tmp_path, allow_extreme_moves=True)
+
+
+def test_extreme_moves_in_the_cache_are_caught_on_load(tmp_path):
+    jump = price_series(DAYS[1:4], [10.0, 10.0, 200.0], "SPY")
+    PriceCache(tmp_path).store("SPY", jump, source="csv:x")  # the cache stores what it is given
+    with pytest.raises(UserInputError, match=r"^SPY close goes from 10 on 2024-01-03 to 200 on 2024-01-04"):
+        load_prices(["SPY"], source="cache", data_dir=tmp_path)
+    data = load_prices(["SPY"], source="cache", data_dir=tmp_path, allow_extreme_moves=True)
+    assert data.closes["SPY"].tolist() == [10.0, 10.0, 200.0]
+
+
+def test_lowercase_tickers_find_the_cache_entries(tmp_path):
+    """Before: cache.read("spy") reported the file as corrupt (the checksum covers the ticker)."""
+    cache = PriceCache(tmp_path)
+    cache.store("SPY", _line("SPY"), source="csv:x")
+    pd.testing.assert_series_equal(cache.read("spy"), _line("SPY"))
+    assert cache.entry("spy").ticker == "SPY" and cache.entry("spy").source == "csv:x"
+    data = load_prices(["spy", "Spy"], "2024-02-01", "2024-02-02", source="cache", data_dir=tmp_path)
+    assert list(data.closes.columns) == ["SPY"]
+    demo = load_prices(["spy"], "2024-02-01", "2024-02-02", source="demo")
+    assert list(demo.closes.columns) == ["SPY"]
+
+
+def test_calendar_keyword_selects_the_exchange(tmp_path):
+    PriceCache(tmp_path).store("SPY", _line("SPY"), source="csv:x")
+    us = load_prices(["SPY"], "2024-02-15", "2024-02-21", source="cache", data_dir=tmp_path)
+    assert us.closes.index.strftime("%m-%d").tolist() == ["02-15", "02-16", "02-20", "02-21"]
+    assert us.notes == (
+        "dropped 1 row(s) dated on days that are not XNYS sessions, so not trading days of the backtest: "
+        "SPY 1 (first 2024-02-19); the next session carries the latest close",
+    )
+    london = load_prices(["SPY"], "2024-02-15", "2024-02-21", source="cache", data_dir=tmp_path, calendar="XLON")
+    assert london.closes.index.strftime("%m-%d").tolist() == ["02-15", "02-16", "02-19", "02-20", "02-21"]
+    with pytest.raises(UserInputError, match=r"^calendar 'NYES' is not an exchange calendar \(did you mean XNYS, NYSE"):
+        load_prices(["SPY"], source="cache", data_dir=tmp_path, calendar="NYES")
+
+
+def test_fetching_into_an_unwritable_cache_fails_before_downloading(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    yahoo = FakeYahoo({"SPY": _line("SPY")})
+    for source in ("yahoo", "auto"):
+        with pytest.raises(BacktestError) as err:
+            load_prices(["SPY"], source=source, data_dir=blocker / "cache", yahoo=yahoo)
+        assert str(err.value) == (
+            f"cannot write to the data folder {blocker / 'cache' / 'prices'} (a file is in the way); "
+            "fix it or choose another folder with --data-dir or BACKTEST_DATA_DIR"
+        )
+    assert yahoo.calls == []
+
+
+def test_a_garbage_manifest_is_rebuilt_while_fetching_and_noted(tmp_path):
+    cache = PriceCache(tmp_path)
+    cache.store("SPY", _line("SPY").loc[:"2024-01-31"], source="csv:x")
+    cache.manifest_path.write_text("garbage")
+    yahoo = FakeYahoo({"SPY": _line("SPY"), "TLT": _line("TLT")})
+    data = load_prices(["SPY", "TLT"], "2024-01-02", "2024-02-29", data_dir=tmp_path, yahoo=yahoo)
+    assert data.source == "yahoo"
+    assert data.notes[0] == (
+        f"cache manifest {cache.manifest_path} was unreadable (JSONDecodeError); "
+        "rebuilt from the footers of 1 Parquet file(s)"
+    )
+    assert PriceCache(tmp_path).entry("SPY").source == "yahoo"

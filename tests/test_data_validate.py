@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from backtests.data.validate import clean_tickers, price_series, validate_closes
+from backtests.data.validate import check_moves, clean_tickers, price_series, validate_closes
 from backtests.errors import UserInputError
 
 
@@ -54,6 +57,15 @@ def test_price_series_is_tz_naive_midnight_named_date():
             "f.csv: SPY dates are out of order: 2024-01-02 comes after 2024-01-03; sort the rows by date",
         ),
         ([], "f.csv: SPY has no prices; add rows or drop the ticker"),
+        (
+            [("2024-01-02", 1.0), ("2024-01-03", float("inf"))],
+            "f.csv: SPY close is inf on 2024-01-03; prices must be finite numbers, fix the value or delete that row",
+        ),
+        (
+            [("2024-01-02", 1.0), ("2024-01-03", 2e12)],
+            "f.csv: SPY close is 2e+12 on 2024-01-03; prices must lie between 1e-09 and 1e+12, "
+            "fix the value or delete that row",
+        ),
     ],
 )
 def test_bad_series_raise_naming_file_ticker_and_date(pairs, message):
@@ -70,3 +82,30 @@ def test_only_gaps_longer_than_ten_days_are_noted():
         "XYZ has a 12-day gap from 2002-01-02 to 2002-01-14 (prices carried forward); "
         "check the source if this is not a market closure",
     )
+
+
+def test_moves_of_exactly_ten_times_pass_and_beyond_fail():
+    days = ["2024-01-02", "2024-01-03", "2024-01-04"]
+    check_moves({"SPY": price_series(days, [1.0, 10.0, 1.0], "SPY")})  # x10 then x0.1: the limits
+    with pytest.raises(UserInputError, match=r"^SPY close goes from 10 on 2024-01-03 to 0.999 on 2024-01-04"):
+        check_moves({"SPY": price_series(days, [1.0, 10.0, 0.999], "SPY")})
+
+
+@given(
+    st.lists(st.floats(-0.999, 0.999), min_size=1, max_size=30),
+    st.integers(0, 29),
+    st.floats(2.0, 6.0),
+    st.booleans(),
+)
+def test_only_one_day_ratios_beyond_ten_are_flagged_at_the_first(steps, where, jump, up):
+    """Paths whose daily log10 steps stay inside +-0.999 pass; multiplying (or dividing) the path
+    from one day on by 10**2 or more makes that day's ratio exceed 10 (or fall below 0.1): named."""
+    levels = 10 ** np.concatenate([[0.0], np.cumsum(steps)])
+    days = pd.bdate_range("2024-01-01", periods=len(levels))
+    check_moves({"X": price_series(days, levels, "X")})
+    where = min(where, len(steps) - 1)
+    jumped = levels.copy()
+    jumped[where + 1 :] *= 10 ** (jump if up else -jump)
+    with pytest.raises(UserInputError) as err:
+        check_moves({"X": price_series(days, jumped, "X")})
+    assert f"on {days[where + 1]:%Y-%m-%d} (x" in str(err.value)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import warnings
 from pathlib import Path
 
+import exchange_calendars
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,6 +46,15 @@ def _events(*rows: tuple[str, str, str, int]) -> pd.DataFrame:
             "title": [f"test event {i}" for i in range(len(rows))],
         }
     )
+
+
+def _xnys_sessions(first, last) -> pd.DatetimeIndex:
+    """NYSE sessions straight from exchange_calendars (not through backtests.data.calendars)."""
+    with warnings.catch_warnings():  # exchange_calendars trips pandas 3 deprecation warnings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        end = pd.Timestamp.today().normalize() + pd.Timedelta(days=60)
+        calendar = exchange_calendars.get_calendar("XNYS", start="2009-01-02", end=end)
+    return pd.DatetimeIndex(calendar.sessions_in_range(first, last), name="date")
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +105,22 @@ def test_output_follows_the_price_data_contract(full_market: pd.DataFrame) -> No
     assert closes.index.name == "date" and closes.index.dtype == "datetime64[ns]"
     assert closes.index.is_monotonic_increasing and closes.index.is_unique
     assert list(closes.columns) == ["SPY", "MP"] and (closes.dtypes == "float64").all()
-    assert closes.index[0] == pd.Timestamp("2019-01-01")
-    assert closes.index[-1] == pd.Timestamp("2021-01-01")
-    assert (closes.index.day_of_week < 5).all()
+    assert closes.index[0] == pd.Timestamp("2019-01-02")  # New Year's Days are NYSE holidays
+    assert closes.index[-1] == pd.Timestamp("2020-12-31")
+    assert closes.index.isin(_xnys_sessions("2019-01-01", "2021-01-01")).all()
     assert full_market.index[0] == ORIGIN == pd.Timestamp("2010-01-04")
     today = pd.Timestamp.today().normalize()
-    assert full_market.index[-1] == pd.bdate_range(ORIGIN, today)[-1]
+    assert full_market.index.equals(pd.DatetimeIndex(_xnys_sessions(ORIGIN, today), name="date"))
+
+
+def test_demo_prices_follow_the_chosen_exchange_calendar() -> None:
+    """Before: business days, so the demo market 'traded' on US holidays such as 4 July."""
+    us = demo_prices(["SPY"], "2024-07-01", "2024-07-09").closes
+    assert us.index.strftime("%m-%d").tolist() == ["07-01", "07-02", "07-03", "07-05", "07-08", "07-09"]
+    hk = demo_prices(["SPY"], "2024-07-01", "2024-07-09", calendar="XHKG").closes
+    assert hk.index.strftime("%m-%d").tolist() == ["07-02", "07-03", "07-04", "07-05", "07-08", "07-09"]
+    again = demo_prices(["spy"], "2024-07-03", "2024-07-08", calendar="XHKG").closes
+    pd.testing.assert_frame_equal(again, hk.loc["2024-07-03":"2024-07-08"], check_exact=True)
 
 
 def test_ragged_starts_nan_before_first_date_positive_after(full_market: pd.DataFrame) -> None:
@@ -158,11 +179,12 @@ def test_calibration_tables_are_consistent() -> None:
 # --- event shocks -----------------------------------------------------------------------------
 
 
-def test_escalation_moves_spy_down_and_gld_up_on_the_next_business_day() -> None:
+def test_escalation_moves_spy_down_and_gld_up_on_the_next_session() -> None:
     """Friday 2019-05-10 tariff escalation, severity 5: day 1 is Monday 2019-05-13.
 
     By hand from the documented tables: day-1 gap SPY -0.04, GLD +0.015, FXI -0.06 (China,
-    tariff); by day 10 (2019-05-24) 1.25 x that; from day 60 (2019-08-02) on, no gap.
+    tariff); by day 10 (2019-05-24) 1.25 x that; from day 60 on, no gap. Counting NYSE
+    sessions (closed 2019-05-27 and 2019-07-04): day 60 is 2019-08-06.
     """
     tickers = ["SPY", "GLD", "FXI"]
     plain = demo_prices(tickers).closes
@@ -173,8 +195,8 @@ def test_escalation_moves_spy_down_and_gld_up_on_the_next_business_day() -> None
     assert (gap.loc[:"2019-05-10"].abs() < 1e-12).all().all()
     np.testing.assert_allclose(gap.loc["2019-05-13"], day_one, atol=1e-12)
     np.testing.assert_allclose(gap.loc["2019-05-24"], 1.25 * day_one, atol=1e-12)
-    assert (gap.loc["2019-08-02":].abs() < 1e-12).all().all()
-    assert (gap.loc["2019-05-13":"2019-08-01", "SPY"] < 0).all()
+    assert (gap.loc["2019-08-06":].abs() < 1e-12).all().all()
+    assert (gap.loc["2019-05-13":"2019-08-05", "SPY"] < 0).all()
     window = demo_prices(tickers, "2019-05-01", "2019-06-28", events=events).closes
     pd.testing.assert_frame_equal(window, shocked.loc["2019-05-01":"2019-06-28"], check_exact=True)
 
@@ -185,7 +207,7 @@ def test_deescalation_gives_a_smaller_relief_rally_that_fades() -> None:
     By hand: SPY +0.4 x 0.04 x 3/5 = +0.0096; GLD -0.4 x 0.015 x 3/5 = -0.0036; the shocks
     sum to zero over the 60-day profile (the level returns to the path without the event).
     """
-    calendar = pd.bdate_range("2019-06-24", "2019-10-31", name="date")
+    calendar = _xnys_sessions("2019-06-24", "2019-10-31")
     events = _events(("2019-06-29", "trade_talks", "de-escalation", 3))
     shocks = event_shocks(events, calendar, ["SPY", "GLD"])
     assert shocks.loc["2019-07-01", "SPY"] == pytest.approx(0.0096)
@@ -195,7 +217,7 @@ def test_deescalation_gives_a_smaller_relief_rally_that_fades() -> None:
 
 
 def test_export_controls_lift_rare_earths_and_hit_china_and_chips_harder() -> None:
-    calendar = pd.bdate_range("2023-07-03", "2023-07-07", name="date")
+    calendar = _xnys_sessions("2023-07-03", "2023-07-07")
     tickers = ["REMX", "MP", "FXI", "SMH", "SPY"]
     export = event_shocks(
         _events(("2023-07-03", "export_control", "escalation", 5)), calendar, tickers
@@ -203,7 +225,7 @@ def test_export_controls_lift_rare_earths_and_hit_china_and_chips_harder() -> No
     sanctions = event_shocks(
         _events(("2023-07-03", "sanctions", "escalation", 5)), calendar, tickers
     )
-    day = pd.Timestamp("2023-07-04")
+    day = pd.Timestamp("2023-07-05")  # the first session after 3 July (4 July is a holiday)
     assert export.loc[day, "REMX"] > 0 and export.loc[day, "MP"] > 0
     assert sanctions.loc[day, "REMX"] < 0
     assert export.loc[day, "FXI"] < sanctions.loc[day, "FXI"] < export.loc[day, "SPY"] < 0
@@ -212,7 +234,7 @@ def test_export_controls_lift_rare_earths_and_hit_china_and_chips_harder() -> No
 
 def test_shocks_of_several_events_add_up_across_the_calendar_edges() -> None:
     """Policy escalations, severity 5 (SPY headline -0.04, then -0.04 x 0.25/9 = -c a day)."""
-    calendar = pd.bdate_range("2020-01-06", "2020-01-10", name="date")
+    calendar = _xnys_sessions("2020-01-06", "2020-01-10")
     events = _events(
         ("2020-01-06", "policy", "escalation", 5),  # two events, day 1 = 2020-01-07
         ("2020-01-06", "policy", "escalation", 5),
@@ -230,7 +252,7 @@ def test_shock_invariants_for_every_category_and_severity() -> None:
     """For each category and severity 1..5 (all 30 cases): an escalation lowers SPY, lifts every
     haven, hits China at least as hard as SPY; shocks are linear in severity; a de-escalation is
     -0.4 x the escalation. Every demo ticker has a shock group (no KeyError)."""
-    calendar = pd.bdate_range("2024-03-04", "2024-03-05", name="date")
+    calendar = _xnys_sessions("2024-03-04", "2024-03-05")
     tickers = list(demo_tickers())
 
     def shock(category: str, direction: str, severity: int) -> pd.Series:
@@ -281,7 +303,7 @@ def test_unknown_ticker_names_it_and_lists_the_available_ones() -> None:
         ),
         (
             {"tickers": ["SPY"], "start": "2015-01-03", "end": "2015-01-04"},
-            "no business day between 2015-01-03 and 2015-01-04 in the demo market;"
+            "no XNYS session between 2015-01-03 and 2015-01-04 in the demo market;"
             " widen --start/--end",
         ),
         (

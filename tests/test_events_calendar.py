@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from backtests.errors import UserInputError
 from backtests.events import calendar
-from backtests.events.calendar import append_event, filter_events, load_events, validate_file
+from backtests.events.calendar import append_event, load_events, validate_file
+from backtests.events.select import filter_events
 from backtests.events.schema import ALL_COLUMNS, CATEGORIES, DIRECTIONS, FRAME_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events"
@@ -119,7 +120,7 @@ def test_shipped_curated_calendar_is_valid() -> None:
             "unknown_column.csv",
             [
                 "1:sevrity: unknown column 'sevrity' (did you mean severity?); allowed columns: "
-                "date, title, category, direction, severity, countries, assets, source, notes"
+                "date, title, category, direction, severity, countries, assets, source, notes, chain, stage, public_at"
             ],
         ),
     ],
@@ -156,7 +157,10 @@ def test_multiline_quoted_title_keeps_editor_line_numbers(tmp_path: Path) -> Non
         'date,title,category,direction,severity\n2019-05-10,"two\nlines",tariff,escalation,3\n'
         "2019-05-11,C,tariff,escalation,7\n"
     )
-    assert validate_file(path) == [f"{path}:4:severity: severity 7 is out of range; use an integer from 1 to 5"]
+    assert validate_file(path) == [
+        f"{path}:2:title: title contains a line break; write the title on one line",
+        f"{path}:4:severity: severity 7 is out of range; use an integer from 1 to 5",
+    ]
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -205,9 +209,9 @@ def test_append_creates_file_with_header_then_appends(tmp_path: Path) -> None:
         assets=["SPY", "FXI"],
     )
     assert path.read_text() == (
-        "date,title,category,direction,severity,countries,assets,source,notes\n"
-        '2019-05-10,"Tariffs, raised",tariff,escalation,5,US;CN,,,\n'
-        "2019-06-29,Truce,trade_talks,de-escalation,2,,SPY;FXI,,\n"
+        "date,title,category,direction,severity,countries,assets,source,notes,chain,stage,public_at\n"
+        '2019-05-10,"Tariffs, raised",tariff,escalation,5,US;CN,,,,,,\n'
+        "2019-06-29,Truce,trade_talks,de-escalation,2,,SPY;FXI,,,,,\n"
     )
     assert (first["origin"], second["origin"]) == ("mine.csv:2", "mine.csv:3")
     assert load_events([path], include_curated=False)["assets"].tolist() == [(), ("SPY", "FXI")]
@@ -348,6 +352,9 @@ def test_schema_columns_are_the_documented_ones() -> None:
         "assets",
         "source",
         "notes",
+        "chain",
+        "stage",
+        "public_at",
     )
 
 
@@ -357,3 +364,123 @@ def test_a_title_with_the_reserved_separator_is_rejected(tmp_path):
     assert validate_file(path) == [
         f"{path}:2:title: title contains '|', which is reserved as a list separator; use '/' or ','"
     ]
+
+
+# --- chain, stage, public_at -------------------------------------------------------------------
+
+CHAINS = FIXTURES / "chains.csv"
+
+
+def test_the_new_columns_load_with_stage_always_filled_and_public_at_in_utc() -> None:
+    events = load_events([CHAINS], include_curated=False)
+    assert events["chain"].tolist() == ["us-cn-list3-hike-2019"] * 3 + [""]
+    assert events["stage"].tolist() == ["announced", "official", "effective", "announced"]  # empty -> announced
+    assert str(events["public_at"].dtype) == "datetime64[ns, UTC]"
+    # 14:08 EDT = 18:08 UTC; 20:00Z stays 20:00 UTC; a missing time is NaT.
+    assert events["public_at"].iloc[0] == pd.Timestamp("2019-05-05 18:08", tz="UTC")
+    assert events["public_at"].iloc[3] == pd.Timestamp("2019-05-13 20:00", tz="UTC")
+    assert pd.isna(events["public_at"].iloc[2])
+
+
+def test_files_without_the_new_columns_get_their_defaults() -> None:
+    events = load_events([GOOD], include_curated=False)
+    assert set(events["stage"]) == {"announced"} and set(events["chain"]) == {""}
+    assert events["public_at"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2019-05-05T14:08-04:00", "2019-05-05 18:08"),
+        ("2019-05-05T14:08:30-04:00", "2019-05-05 18:08:30"),
+        ("2019-05-05 14:08-0400", "2019-05-05 18:08"),
+        ("2019-05-06T02:08+08:00", "2019-05-05 18:08"),
+        ("2019-05-05T18:08Z", "2019-05-05 18:08"),
+    ],
+)
+def test_public_at_accepts_iso_times_with_an_offset(text: str, utc: str) -> None:
+    from backtests.events.schema import parse_public_at
+
+    assert parse_public_at(text) == pd.Timestamp(utc, tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2019-05-05T14:08", "public_at '2019-05-05T14:08' has no UTC offset; add it, e.g. 2019-05-05T14:08-04:00 "
+                             "(New York summer time)"),
+        ("2019-05-05", "public_at '2019-05-05' has no UTC offset; add it, e.g. 2019-05-05T14:08-04:00 "
+                       "(New York summer time)"),
+        ("14:08 ET", "public_at '14:08 ET' is not an ISO 8601 time with offset; use e.g. 2019-05-05T14:08-04:00"),
+        ("2019-02-30T14:08-05:00", "public_at '2019-02-30T14:08-05:00' is not a valid time; "
+                                   "use e.g. 2019-05-05T14:08-04:00"),
+    ],
+)
+def test_public_at_without_an_offset_or_malformed_is_refused(text: str, message: str) -> None:
+    from backtests.events.schema import parse_public_at
+
+    with pytest.raises(ValueError) as info:
+        parse_public_at(text)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("date", "public_at", "problem"),
+    [
+        ("2019-05-05", "2019-05-05T23:59-04:00", None),
+        ("2019-05-06", "2019-05-06T00:00-04:00", None),
+        ("2019-05-05", "2019-05-06T03:59Z", None),  # 23:59 EDT on the 5th
+        ("2019-05-06", "2019-05-06T03:59Z", "use 2019-05-05"),
+        ("2019-05-06", "2019-05-06T09:00+08:00", "use 2019-05-05"),  # Beijing morning = the evening before in New York
+        ("2019-12-02", "2019-12-02T04:30Z", "use 2019-12-01"),  # winter: UTC-05:00
+    ],
+)
+def test_date_must_be_the_new_york_day_of_public_at(tmp_path: Path, date: str, public_at: str, problem) -> None:
+    path = tmp_path / "timed.csv"
+    path.write_text(f"date,title,category,direction,severity,public_at\n{date},T,tariff,escalation,3,{public_at}\n")
+    problems = validate_file(path)
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problems[0].startswith(f"{path}:2:date: date {date} is not the US-Eastern day")
+        assert problems[0].endswith(f"; {problem} (or correct public_at)")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("stage", "signed", "unknown stage 'signed'; use one of announced, official, effective (empty = announced)"),
+        ("chain", "us cn 2019", "chain 'us cn 2019' is not an id; use letters, digits and - _ . : / only, "
+                                "e.g. us-cn-301-list3-2018"),
+    ],
+)
+def test_stage_and_chain_are_checked(tmp_path: Path, column: str, value: str, message: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(f"date,title,category,direction,severity,{column}\n2019-05-05,T,tariff,escalation,3,{value}\n")
+    assert validate_file(path) == [f"{path}:2:{column}: {message}"]
+
+
+def test_validate_file_checks_duplicates_against_the_files_it_is_combined_with(tmp_path: Path) -> None:
+    curated = FIXTURES / "curated" / "calendar.csv"
+    mine = tmp_path / "mine.csv"
+    mine.write_text(
+        "date,title,category,direction,severity\n2019-05-10,Fixture curated: tariff increase,tariff,escalation,2\n"
+    )
+    assert validate_file(mine) == []
+    assert validate_file(mine, combined_with=[curated]) == [
+        f"{mine}:2:title: duplicate of {curated}:2 (same date, title and category); remove one of the two lines"
+    ]
+    assert validate_file(curated, combined_with=[curated]) == []  # a file is not its own duplicate
+
+
+def test_append_event_writes_the_new_columns_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    append_event(
+        path, date="2019-05-05", title="Tweet", category="tariff", direction="escalation", severity=4,
+        chain="hike", stage="announced", public_at=pd.Timestamp("2019-05-05 18:08", tz="UTC"),
+    )
+    assert path.read_text().splitlines()[1] == (
+        "2019-05-05,Tweet,tariff,escalation,4,,,,,hike,announced,2019-05-05T14:08-04:00"
+    )
+    loaded = load_events([path], include_curated=False)
+    assert loaded["public_at"].iloc[0] == pd.Timestamp("2019-05-05 18:08", tz="UTC")

@@ -13,7 +13,11 @@ from backtests.events import calendar
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events"
 GOOD = str(FIXTURES / "good.csv")
-JSON_KEYS = {"date", "title", "category", "direction", "severity", "countries", "assets", "source", "notes", "origin"}
+CHAINS = str(FIXTURES / "chains.csv")
+JSON_KEYS = {
+    "date", "title", "category", "direction", "severity", "countries", "assets", "source", "notes",
+    "chain", "stage", "public_at", "origin",
+}
 
 
 def run(*args: str) -> Result:
@@ -103,8 +107,23 @@ def test_list_json_is_an_array_with_required_keys_and_nothing_else_on_stdout() -
         "assets": ["steel", "XLI"],
         "source": "https://example.com/steel",
         "notes": "Section 232",
+        "chain": "",
+        "stage": "announced",
+        "public_at": None,
         "origin": "good.csv:2",
     }
+
+
+def test_list_json_shows_chain_stage_and_public_at_in_new_york_time() -> None:
+    result = run("events", "list", "--no-curated", "--events", CHAINS, "--json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert [(r["chain"], r["stage"], r["public_at"]) for r in records] == [
+        ("us-cn-list3-hike-2019", "announced", "2019-05-05T14:08-04:00"),
+        ("us-cn-list3-hike-2019", "official", "2019-05-09T08:30-04:00"),
+        ("us-cn-list3-hike-2019", "effective", None),
+        ("", "announced", "2019-05-13T16:00-04:00"),  # written 20:00Z in the file
+    ]
 
 
 @pytest.mark.parametrize(
@@ -172,6 +191,16 @@ def test_list_bad_since_exits_2() -> None:
     assert result.stderr == "Error: --since: '2019/01/01' is not a date; use YYYY-MM-DD, e.g. 2019-05-10\n"
 
 
+def test_list_since_after_until_exits_2_with_one_line() -> None:
+    result = run("events", "list", "--no-curated", "--events", GOOD, "--since", "2020-01-01", "--until", "2019-01-01")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --since 2020-01-01 is after --until 2019-01-01; give a --since on or before the --until\n"
+    )
+    same_day = run("events", "list", "--no-curated", "--events", GOOD, "--since", "2019-05-10", "--until", "2019-05-10")
+    assert same_day.exit_code == 0 and "1 of 6 events match" in same_day.stderr
+
+
 # --- show ----------------------------------------------------------------------------------
 
 
@@ -188,6 +217,9 @@ def test_show_prints_every_field_of_the_events_on_that_date() -> None:
         "assets:",
         "source:    https://example.com/may",
         "notes:",
+        "chain:",
+        "stage:     announced",
+        "public_at:",
         "origin:    good.csv:4",
     ]
 
@@ -283,7 +315,7 @@ def test_add_refuses_a_duplicate_of_a_curated_event_unless_no_curated(tmp_path: 
     )
     assert not path.exists()
     assert run("events", "add", str(path), *curated_copy, "--no-curated").exit_code == 0
-    assert path.read_text().splitlines()[1] == "2019-05-10,Fixture curated: tariff increase,tariff,escalation,4,,,,"
+    assert path.read_text().splitlines()[1] == "2019-05-10,Fixture curated: tariff increase,tariff,escalation,4,,,,,,,"
 
 
 def test_add_severity_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
@@ -294,7 +326,111 @@ def test_add_severity_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["show"], ["validate"], ["add"]])
+@pytest.mark.parametrize("title", ["Tariffs\nraised", "Tariffs\rraised", "Tariffs\r\nraised"])
+def test_add_refuses_a_title_with_a_line_break_in_one_line(tmp_path: Path, title: str) -> None:
+    path = tmp_path / "mine.csv"
+    result = run("events", "add", str(path), *ADD[:2], "--title", title, *ADD[4:])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}: cannot add the event, title: title contains a line break; write the title on one line\n"
+    )
+    assert not path.exists()
+
+
+def test_add_writes_chain_stage_and_public_at(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    extra = ["--chain", "us-cn-2019", "--stage", "official", "--public-at", "2019-05-10T00:01-04:00"]
+    result = run("events", "add", str(path), *ADD, *extra)
+    assert result.exit_code == 0, result.output
+    assert path.read_text().splitlines()[1] == (
+        "2019-05-10,Tariffs raised,tariff,escalation,5,,,,,us-cn-2019,official,2019-05-10T00:01-04:00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--public-at", "2019-05-10T21:00-04:00", "--date", "2019-05-11"],
+            "date: date 2019-05-11 is not the US-Eastern day of public_at 2019-05-10T21:00-04:00; "
+            "use 2019-05-10 (or correct public_at)",
+        ),
+        (
+            ["--public-at", "2019-05-11T01:00+00:00"],  # 21:00 ET on 10 May: the date is right
+            None,
+        ),
+        (
+            ["--public-at", "2019-05-10T14:00"],
+            "public_at: public_at '2019-05-10T14:00' has no UTC offset; add it, e.g. 2019-05-05T14:08-04:00 "
+            "(New York summer time)",
+        ),
+    ],
+)
+def test_add_checks_public_at(tmp_path: Path, extra: list[str], message: str | None) -> None:
+    path = tmp_path / "mine.csv"
+    result = run("events", "add", str(path), *ADD, *extra)
+    if message is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {path}: cannot add the event, {message}\n"
+    assert not path.exists()
+
+
+def test_add_unknown_stage_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("events", "add", str(tmp_path / "mine.csv"), *ADD, "--stage", "signed")
+    assert result.exit_code == 2
+    assert "Invalid value for '--stage'" in result.stderr
+
+
+# --- validate against the curated calendar ---------------------------------------------------
+
+
+def test_validate_refuses_a_duplicate_of_the_curated_calendar_unless_alone(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "date,title,category,direction,severity\n"
+        "2019-05-11,New event,tariff,escalation,2\n"
+        "2019-06-29,fixture curated:  SUMMIT,trade_talks,de-escalation,1\n"
+    )
+    curated = FIXTURES / "curated" / "calendar.csv"
+    result = run("events", "validate", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{path}:3:title: duplicate of {curated}:3 (same date, title and category); remove one of the two lines\n"
+    )
+    # Every other command refuses the file for the same reason.
+    assert run("events", "list", "--events", str(path)).exit_code == 2
+    alone = run("events", "validate", str(path), "--alone")
+    assert alone.exit_code == 0
+    assert alone.stdout == f"{path}: 2 events, valid\n"
+
+
+def test_validate_the_curated_file_itself_is_not_its_own_duplicate() -> None:
+    curated = str(FIXTURES / "curated" / "calendar.csv")
+    result = run("events", "validate", curated)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{curated}: 2 events, valid\n"
+
+
+def test_validate_reports_a_public_at_on_another_day_with_the_right_date(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "date,title,category,direction,severity,public_at\n"
+        "2019-05-06,Tweet,tariff,escalation,4,2019-05-05T14:08-04:00\n"
+        "2019-05-07,Notice,tariff,escalation,4,2019-05-07T14:08\n"
+    )
+    result = run("events", "validate", str(path), "--alone")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:2:date: date 2019-05-06 is not the US-Eastern day of public_at 2019-05-05T14:08-04:00; "
+        "use 2019-05-05 (or correct public_at)",
+        f"{path}:3:public_at: public_at '2019-05-07T14:08' has no UTC offset; add it, e.g. 2019-05-05T14:08-04:00 "
+        "(New York summer time)",
+    ]
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["show"], ["validate"], ["add"], ["check"]])
 def test_help_has_an_example_block(command: list[str]) -> None:
     result = run("events", *command, "--help")
     assert result.exit_code == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,11 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backtests.errors import BacktestError
+from backtests.execution import fast_exec
 from backtests.execution.backtrader_exec import run_backtrader
-from backtests.execution.fast_exec import run_fast, simulate
+from backtests.execution.fast_exec import run_fast, simulate, simulate_responses
 from backtests.execution.result import ExecutionResult
 from backtests.execution.rules import SCHEDULES, CostModel, RebalanceRule
 from backtests.metrics import summary_metrics
+from backtests.portfolio.response import hedge_levels
 
 REAL = ("SPY", "QQQ", "EEM", "FXI", "GLD", "TLT", "IEF", "UUP", "ICLN", "REMX")
 
@@ -249,4 +252,211 @@ def test_inputs_are_checked() -> None:
         zeros = np.zeros((10, 2))
         simulate(
             closes.to_numpy(), zeros, zeros, np.zeros((3, 9)), CostModel(), RebalanceRule(), 1.0
+        )
+
+
+def two_step_returns(
+    closes,
+    base,
+    shift,
+    signal,
+    release,
+    in_period,
+    fraction,
+    hold,
+    up,
+    down,
+    exits,
+    costs,
+    rule,
+    cash,
+):
+    """The unfused path: ``hedge_levels``, the exposure matrix, ``simulate`` keeping equity, returns."""
+    levels = hedge_levels(signal, release, hold, up, down, exits)
+    exposure = fraction[:, None] * levels[:, in_period]
+    equity = simulate(
+        closes.to_numpy(),
+        base,
+        shift,
+        exposure,
+        costs,
+        rule,
+        cash,
+        dates=closes.index,
+        keep_equity=True,
+    ).equity
+    previous = np.concatenate([np.full((len(equity), 1), cash), equity[:, :-1]], axis=1)
+    return equity / previous - 1.0
+
+
+def random_responses(seed: int, n_configs: int, n_days: int, warmup: int):
+    """A sparse random signal over warm-up + run days, releases, and random response parameters."""
+    rng = np.random.default_rng(seed)
+    total = warmup + n_days
+    signal = np.where(rng.random(total) < 0.08, rng.choice([0.25, 0.5, 1.0], total), 0.0)
+    release = rng.random(total) < 0.04
+    in_period = np.zeros(total, dtype=bool)
+    in_period[warmup:] = True
+    params = (
+        rng.choice([0.1, 0.3, 0.5, 1.0], n_configs),
+        rng.integers(1, 12, n_configs),
+        rng.choice([0.25, 0.5, 1.0], n_configs),
+        rng.choice([0.1, 0.25, 1.0], n_configs),
+        rng.random(n_configs) > 0.3,
+    )
+    return signal, release, in_period, params
+
+
+def sleeves_with_late_listing(closes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Base: first two tickers; shift into the others; the late ticker (last) joins once listed."""
+    n_days, n = closes.shape
+    base = np.zeros((n_days, n))
+    base[:, :2] = [0.6, 0.4]
+    hedge = np.zeros((n_days, n))
+    hedge[:, 2:] = 1.0 / (n - 2)
+    listed = closes.notna().to_numpy()
+    hedge[~listed] = 0.0
+    hedge /= hedge.sum(axis=1, keepdims=True)
+    return base, hedge - base
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n_days=st.integers(20, 90),
+    warmup=st.integers(0, 30),
+    late=st.integers(0, 10),
+    costs=costs_st,
+    rule=rule_st,
+)
+def test_fused_responses_equal_the_two_step_path(
+    seed: int, n_days: int, warmup: int, late: int, costs: CostModel, rule: RebalanceRule
+) -> None:
+    """``simulate_responses`` == ``hedge_levels`` + exposure matrix + ``simulate`` (1e-12 relative)."""
+    closes = synthetic_closes(seed, n_days, 4, late)
+    base, shift = sleeves_with_late_listing(closes)
+    signal, release, in_period, params = random_responses(seed, 23, n_days, warmup)
+    args = (closes, base, shift, signal, release, in_period, *params, costs, rule, 10_000.0)
+    expected = two_step_returns(*args)
+    fused = simulate_responses(
+        closes.to_numpy(),
+        base,
+        shift,
+        signal,
+        release,
+        in_period,
+        *params,
+        costs,
+        rule,
+        10_000.0,
+        closes.index,
+    )
+    assert fused.shape == expected.shape and fused.flags.c_contiguous and fused.dtype == np.float64
+    np.testing.assert_allclose(fused, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_fused_results_do_not_depend_on_blocks_threads_or_company(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each configuration's returns are bit-identical alone, in any block size, on 1 or 2 threads."""
+    closes = synthetic_closes(3, 70, 4, 6)
+    base, shift = sleeves_with_late_listing(closes)
+    signal, release, in_period, params = random_responses(3, 40, 70, 15)
+    costs, rule = CostModel(5.0, 2.0), RebalanceRule("weekly", 0.03)
+
+    def run(*arrays):
+        return simulate_responses(
+            closes.to_numpy(),
+            base,
+            shift,
+            signal,
+            release,
+            in_period,
+            *arrays,
+            costs,
+            rule,
+            1e5,
+            closes.index,
+        )
+
+    whole = run(*params)
+    for block in (1, 3, 128):
+        monkeypatch.setattr(fast_exec, "BLOCK", block)
+        np.testing.assert_array_equal(run(*params), whole)
+    try:
+        for threads in (1, 2):
+            assert fast_exec.set_threads(threads) == min(threads, numba.config.NUMBA_NUM_THREADS)
+            np.testing.assert_array_equal(run(*params), whole)
+    finally:
+        fast_exec.set_threads(numba.config.NUMBA_NUM_THREADS)
+    for c in (0, 17, 39):
+        np.testing.assert_array_equal(run(*(a[c : c + 1] for a in params))[0], whole[c])
+    reverse = run(*(a[::-1] for a in params))
+    np.testing.assert_array_equal(reverse[::-1], whole)
+
+
+@pytest.mark.shared
+def test_fused_responses_match_backtrader_on_real_data(real_closes: pd.DataFrame) -> None:
+    """Two response configurations on the 10 real tickers, costs on: fused kernel == backtrader."""
+    closes = real_closes.iloc[:400]
+    base, shift = sleeves_with_late_listing(closes)
+    signal, release, in_period, params = random_responses(12, 2, len(closes), 50)
+    costs, rule = CostModel(5.0, 2.0), RebalanceRule("monthly", 0.05)
+    fused = simulate_responses(
+        closes.to_numpy(),
+        base,
+        shift,
+        signal,
+        release,
+        in_period,
+        *params,
+        costs,
+        rule,
+        1e5,
+        closes.index,
+    )
+    levels = hedge_levels(signal, release, *params[1:])[:, in_period]
+    for c in range(2):
+        targets = pd.DataFrame(
+            base + (params[0][c] * levels[c])[:, None] * shift,
+            index=closes.index,
+            columns=closes.columns,
+        )
+        reference = run_backtrader(closes, targets, costs, rule, 1e5)
+        np.testing.assert_allclose(fused[c], reference.returns.to_numpy(), rtol=1e-6, atol=1e-9)
+        assert len(reference.trades) > 10
+
+
+def test_simulate_responses_checks_its_inputs() -> None:
+    closes = synthetic_closes(2, 10, 3, 0)
+    base, shift = sleeves_with_late_listing(closes)
+    signal, release, in_period, params = random_responses(2, 3, 10, 4)
+    args = (CostModel(), RebalanceRule(), 1.0)
+    with pytest.raises(ValueError, match="in_period must be"):
+        simulate_responses(
+            closes.to_numpy(), base, shift, signal, release, in_period[1:], *params, *args
+        )
+    with pytest.raises(ValueError, match="in_period must be"):
+        simulate_responses(
+            closes.to_numpy(), base, shift, signal, release, ~in_period, *params, *args
+        )
+    with pytest.raises(ValueError, match="signal must lie"):
+        simulate_responses(
+            closes.to_numpy(), base, shift, signal * 2 + 0.6, release, in_period, *params, *args
+        )
+    with pytest.raises(ValueError, match="response arrays"):
+        simulate_responses(
+            closes.to_numpy(),
+            base,
+            shift,
+            signal,
+            release,
+            in_period,
+            params[0][:2],
+            *params[1:],
+            *args,
+        )
+    with pytest.raises(ValueError, match="shapes disagree"):
+        simulate_responses(
+            closes.to_numpy(), base[1:], shift, signal, release, in_period, *params, *args
         )

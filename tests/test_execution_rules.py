@@ -18,6 +18,8 @@ from backtests.execution.rules import (
     plan_trades,
     row_changed,
     scheduled_days,
+    size_trades,
+    trades_due,
 )
 
 
@@ -156,9 +158,66 @@ def test_listed_prices_placeholder_and_errors() -> None:
             closes, np.array([[1, 0], [0.5, 0.5], [0.5, 0.5]]), names=["A", "B"], dates=dates
         )
     # A ticker listed only after the range gets the placeholder 1.0 (its target must stay 0).
-    assert listed_prices(np.array([[1.0, np.nan], [2.0, np.nan]]), np.array([[1.0, 0.0], [1.0, 0.0]])).tolist() == [
+    assert listed_prices(
+        np.array([[1.0, np.nan], [2.0, np.nan]]), np.array([[1.0, 0.0], [1.0, 0.0]])
+    ).tolist() == [
         [1.0, 1.0],
         [2.0, 1.0],
     ]
-    with pytest.raises(BacktestError, match="target weight of B is 0.1 on 2024-01-01, before its first price"):
-        listed_prices(np.array([[1.0, np.nan]]), np.array([[0.9, 0.1]]), names=["A", "B"], dates=dates)
+    with pytest.raises(
+        BacktestError, match="target weight of B is 0.1 on 2024-01-01, before its first price"
+    ):
+        listed_prices(
+            np.array([[1.0, np.nan]]), np.array([[0.9, 0.1]]), names=["A", "B"], dates=dates
+        )
+
+
+def _plain_plan(q, p, cash, target, comm, slip):
+    """The sizing rule in plain Python, one configuration (README "Execution model")."""
+    value = cash + sum(qi * pi for qi, pi in zip(q, p))
+    delta = []
+    for qi, pi, wi in zip(q, p, target):
+        d = -qi if wi == 0.0 else wi * value / pi - qi
+        delta.append(0.0 if abs(d) * pi < 1e-9 * value else d)
+    after_sells = cash + sum(-d * pi * (1 - slip) * (1 - comm) for d, pi in zip(delta, p) if d < 0)
+    buys = sum(d * pi * (1 + slip) * (1 + comm) for d, pi in zip(delta, p) if d > 0)
+    budget = after_sells - CASH_SAFETY * value
+    if buys > 0 and buys > budget:
+        k = max(budget, 0.0) / buys
+        delta = [d * k if d > 0 else d for d in delta]
+        delta = [0.0 if 0 < d and d * pi < 1e-9 * value else d for d, pi in zip(delta, p)]
+    return delta
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 10**6), m=st.integers(1, 9), drift=st.sampled_from([0.0, 0.02, 0.2]))
+def test_block_rules_equal_the_plain_rules_per_column(seed: int, m: int, drift: float) -> None:
+    """``trades_due`` and ``size_trades`` on N x M blocks: column k is configuration k on its own."""
+    rng = np.random.default_rng(seed)
+    n = 4
+    p = rng.uniform(5, 200, n)
+    q = rng.uniform(0, 50, (n, m)) * (rng.random((n, m)) > 0.2)
+    cash = rng.uniform(0, 3000, m)
+    target = rng.random((n, m)) * (rng.random((n, m)) > 0.3)
+    target /= np.maximum(target.sum(axis=0), 1e-9) / rng.choice([1.0, 0.9], m)
+    value = cash + p @ q
+    changed = rng.random(m) > 0.8
+    due = np.empty(m, dtype=bool)
+    trades_due(False, False, changed, q, p, value, target, drift, due)
+    for k in range(m):
+        drifted = (
+            drift > 0 and np.abs(q[:, k] * p - target[:, k] * value[k]).max() > drift * value[k]
+        )
+        assert due[k] == (changed[k] or drifted)
+        assert (
+            must_trade(False, False, bool(changed[k]), q[:, k], p, value[k], target[:, k], drift)
+            == due[k]
+        )
+    picked = rng.random(m) > 0.4
+    delta = np.full((n, m), np.nan)
+    size_trades(q, p, cash, target, 0.001, 0.002, picked, delta)
+    for k in range(m):
+        expected = (
+            _plain_plan(q[:, k], p, cash[k], target[:, k], 0.001, 0.002) if picked[k] else [0.0] * n
+        )
+        np.testing.assert_allclose(delta[:, k], expected, rtol=1e-12, atol=1e-12)

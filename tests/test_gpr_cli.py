@@ -83,3 +83,34 @@ def test_help_has_an_example_block(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
     assert "Example:\n" in result.stdout
+
+
+def test_a_negative_value_is_rejected_naming_file_date_and_column(tmp_path: Path) -> None:
+    """Before: a negative GPR value was imported silently."""
+    path = tmp_path / "gpr_daily.csv"
+    path.write_text(
+        "date,gpr_index,gpr_acts,gpr_threats\n2019-05-08,101.25,80.5,120.75\n2019-05-09,98,-3.5,130.5\n"
+    )
+    result = run("import-gpr", str(path), "--data-dir", str(tmp_path / "cache"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}:3:gpr_acts: -3.5 on 2019-05-09 is negative; "
+        "the GPR index is never below 0, fix the cell or leave it empty\n"
+    )
+    assert not (tmp_path / "cache").exists()
+
+
+def test_unwritable_data_dir_fails_in_one_line_before_reading_or_downloading(tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    opened: list[str] = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, **kwargs: opened.append(url))
+    expected = (
+        f"Error: cannot write to the data folder {blocker / 'cache' / 'gpr'} (a file is in the way); fix it or choose "
+        "another folder with --data-dir or BACKTEST_DATA_DIR\n"
+    )
+    imported = run("import-gpr", str(tmp_path / "missing.csv"), "--data-dir", str(blocker / "cache"))
+    fetched = run("fetch-gpr", "--data-dir", str(blocker / "cache"))
+    assert (imported.exit_code, imported.stderr) == (1, expected)
+    assert (fetched.exit_code, fetched.stderr, fetched.stdout) == (1, expected, "")
+    assert opened == []

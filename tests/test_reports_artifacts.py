@@ -1,8 +1,11 @@
-"""The run folder: files, deterministic metrics.json, manifest last, run ids, index rebuild."""
+"""The run folder: files, deterministic metrics.json, staged writes that never destroy a user's
+files, leftovers, unwritable targets, incomplete folders, run ids and the index page."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +14,23 @@ import pandas as pd
 import pytest
 from helpers_runresult import make_result
 
+from backtests.errors import BacktestError, UserInputError
 from backtests.paths import reports_dir
 from backtests.reports import artifacts
-from backtests.reports.artifacts import canonical, metrics_json, new_run_dir, write_run
+from backtests.reports.artifacts import (
+    canonical,
+    check_writable_target,
+    metrics_json,
+    new_run_dir,
+    write_run,
+)
+from backtests.reports.catalog import COMPARE_META, load_run, resolve_run, scan
+from backtests.reports.compare import compare_html, metric_rows, short_names
+from backtests.reports.folders import (
+    check_out_folder,
+    check_writable_file,
+    check_writable_folder,
+)
 from backtests.reports.index import rebuild_index
 
 RUN_STEMS = {
@@ -26,6 +43,7 @@ RUN_STEMS = {
     "targets",
     "trades",
     "triggers",
+    "episodes",
 }
 RUN_FILES = {
     "events.html",
@@ -37,6 +55,7 @@ RUN_FILES = {
     "targets.csv",
     "trades.csv",
     "triggers.csv",
+    "episodes.csv",
 }
 
 
@@ -55,10 +74,11 @@ def test_write_run_writes_every_file_and_manifest_describes_them(tmp_path: Path)
     assert manifest["period"] == {"start": "2018-01-02", "end": "2018-06-18"}
     assert (manifest["data"]["label"], manifest["data"]["synthetic"]) == ("demo", True)
     assert (manifest["description"], manifest["benchmark"]) == ("A test hedge strategy", "SPY")
+    assert manifest["base_label"] == "unhedged"
     assert set(manifest["files"]) == RUN_FILES - {"manifest.json"}
     assert (tmp_path / "out" / "config.toml").read_text() == result.spec_toml
     returns = pd.read_csv(tmp_path / "out" / "returns.csv")
-    assert list(returns.columns) == ["date", "strategy", "benchmark"]
+    assert list(returns.columns) == ["date", "strategy", "benchmark", "base"]
     assert returns["date"].iloc[0] == "2018-01-02" and len(returns) == 120
     triggers = pd.read_csv(tmp_path / "out" / "triggers.csv")
     assert list(triggers.columns) == [
@@ -76,7 +96,8 @@ def test_write_run_writes_every_file_and_manifest_describes_them(tmp_path: Path)
 
 
 def test_metrics_json_is_byte_identical_and_rounded(tmp_path: Path):
-    result = make_result(periods=60)
+    metrics = {"strategy": {"cagr": 0.0712345678901234}, "benchmark": {"cagr": 0.065}}
+    result = dataclasses.replace(make_result(periods=60), metrics=metrics)
     write_run(result, tmp_path / "a", tearsheet=False, command_line=[])
     write_run(result, tmp_path / "b", tearsheet=False, command_line=[])
     first = (tmp_path / "a" / "metrics.json").read_bytes()
@@ -102,18 +123,21 @@ def test_canonical_handles_nan_numpy_and_keys():
     )
 
 
-def test_failure_leaves_no_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_failed_rewrite_leaves_the_previous_run_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     out = tmp_path / "run"
     write_run(make_result(periods=60), out, tearsheet=False, command_line=[])
-    assert (out / "manifest.json").exists()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(artifacts, "events_page", broken)
+    monkeypatch.setattr(artifacts, "_manifest", broken)  # fails inside the staging folder
     with pytest.raises(RuntimeError, match="boom"):
-        write_run(make_result(periods=60), out, tearsheet=False, command_line=[])
-    assert not (out / "manifest.json").exists()  # the rewritten folder does not look complete
+        write_run(make_result(periods=90), out, tearsheet=False, command_line=[])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # the staging folder is gone
 
 
 def test_new_run_dir_is_sortable_and_unique(tmp_path: Path):
@@ -149,3 +173,248 @@ def test_run_without_events_or_firings(tmp_path: Path):
     assert "No event-driven firing inside the data: nothing to study." in page
     assert 'class="event-marker"' not in page
     assert pd.read_csv(files["triggers"]).empty
+
+
+# --- run folders never destroy a user's files -------------------------------------------------
+
+
+def _fake_tearsheet(result, path: Path, *, top_html: str = "", **_kwargs) -> Path:
+    """Stands in for quantstats (slow): the folder contract does not depend on its content."""
+    path.write_text(f"tearsheet of {result.strategy}")
+    return path
+
+
+def test_out_folder_holding_user_files_is_refused_unless_force(tmp_path: Path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "metrics.json").write_text('{"my": "numbers"}')
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(UserInputError) as refused:
+        write_run(make_result(periods=60), out, tearsheet=False)
+    message = str(refused.value)
+    assert str(out) in message and "--force" in message and "\n" not in message
+    assert (out / "metrics.json").read_text() == '{"my": "numbers"}'  # untouched
+    write_run(make_result(periods=60), out, tearsheet=False, force=True)
+    assert {p.name for p in out.iterdir()} == RUN_FILES  # replaced whole: notes.txt is gone
+
+
+def test_rewriting_our_run_replaces_all_of_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A run without a tearsheet into a folder that held one: no stale tearsheet beside the new run."""
+    monkeypatch.setattr(artifacts, "write_tearsheet", _fake_tearsheet)
+    out = tmp_path / "run"
+    first = write_run(make_result(periods=60), out, tearsheet=True)
+    assert first["tearsheet"] == out / "tearsheet.html" and first["tearsheet"].exists()
+    write_run(make_result(periods=90), out, tearsheet=False)
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+    assert len(pd.read_csv(out / "returns.csv")) == 90
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_tearsheet_benchmark_is_passed_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    seen = {}
+
+    def spy(result, path, *, top_html="", **kwargs):
+        seen.update(kwargs)
+        return _fake_tearsheet(result, path)
+
+    monkeypatch.setattr(artifacts, "write_tearsheet", spy)
+    write_run(make_result(periods=60), tmp_path / "a", tearsheet=True)
+    assert seen == {"benchmark": None}  # the spec's benchmark
+    other = pd.Series(0.001, index=pd.bdate_range("2018-01-02", periods=60), name="ACWI")
+    write_run(make_result(periods=60), tmp_path / "b", tearsheet=True, tearsheet_benchmark=other)
+    assert seen["benchmark"] is other
+
+
+def test_leftovers_of_killed_runs_are_removed_but_live_ones_and_user_files_kept(tmp_path: Path):
+    import fcntl
+
+    parent = tmp_path / "reports" / "strat"
+    stale = parent / ".20251128T093000Z-abcdef.geohedge-dead0001.tmp"  # a killed run's staging folder
+    (stale / "sub").mkdir(parents=True)
+    (stale / ".tearsheet.html.template.html").write_text("template")
+    live = parent / ".20251128T093100Z-abcdef.geohedge-a11e0002.tmp"  # another process is writing it
+    live.mkdir()
+    user_dir, user_file = parent / ".mydata.abcdefgh.tmp", parent / "draft.tmp"  # not our names
+    user_dir.mkdir()
+    user_file.write_text("mine")
+    fd = os.open(live, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        write_run(make_result(periods=60), parent / "new", tearsheet=False)
+    finally:
+        os.close(fd)
+    assert not stale.exists()
+    assert live.exists() and user_dir.exists() and user_file.read_text() == "mine"
+    assert {p.name for p in (parent / "new").iterdir()} == RUN_FILES
+
+
+def test_index_rebuild_removes_its_own_temporary_leftovers_only():
+    root = reports_dir()
+    root.mkdir(parents=True)
+    leftover = root / ".index.html.a1b2c3d4.tmp"  # atomic_write's name for a killed rebuild
+    leftover.write_text("half an index")
+    other = root / ".compare.html.a1b2c3d4.tmp"
+    other.write_text("not the index's")
+    rebuild_index(root)
+    assert not leftover.exists() and other.exists()
+
+
+def _file_in_the_way(tmp_path: Path) -> Path:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a regular file")
+    return blocker
+
+
+def test_unwritable_targets_are_user_problems_named_in_one_line(tmp_path: Path):
+    blocker = _file_in_the_way(tmp_path)
+    cases = [
+        (lambda: check_out_folder(blocker / "run", kind="run"), f"{blocker} is a file"),
+        (lambda: check_out_folder(blocker, kind="run"), "it is a file, not a folder"),
+        (lambda: check_writable_folder(blocker, what="reports folder"), "it is a file"),
+        (lambda: check_writable_folder(blocker / "r", what="reports folder"), f"{blocker} is a file"),
+        (lambda: check_writable_file(blocker / "best.toml", what="--save-best"), "is a file"),
+        (lambda: check_writable_file(tmp_path, what="--save-best"), "is a folder, not a file"),
+        (lambda: new_run_dir("s", blocker), f"{blocker} is a file"),
+        (lambda: write_run(make_result(periods=60), blocker / "x", tearsheet=False), "is a file"),
+    ]
+    for call, reason in cases:
+        with pytest.raises(BacktestError) as failed:
+            call()
+        assert failed.value.exit_code == 1 and not isinstance(failed.value, UserInputError)
+        assert reason in str(failed.value) and "\n" not in str(failed.value)
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes into read-only folders; the file-in-the-way case covers this"
+)
+def test_read_only_folder_is_reported(tmp_path: Path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(BacktestError, match=r"is not writable \(Permission denied\)"):
+            check_out_folder(locked / "run", kind="run")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_writable_targets_pass_and_are_not_created(tmp_path: Path):
+    check_out_folder(tmp_path / "a" / "b" / "run", kind="run")
+    check_writable_folder(tmp_path / "reports", what="reports folder")
+    check_writable_file(tmp_path / "x" / "best.toml", what="--save-best")
+    assert list(tmp_path.iterdir()) == []  # checks leave nothing behind
+
+
+# --- incomplete runs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("manifest", "metrics"),
+    [("{}", None), ("[1, 2]", None), ("not json", None), (None, None), ("ours", "{truncated")],
+)
+def test_incomplete_or_corrupt_run_folders_are_counted_not_listed(manifest, metrics):
+    root = reports_dir()
+    good = new_run_dir("s", spec_toml="a")
+    write_run(make_result(periods=60), good, tearsheet=False)
+    bad = root / "s" / "20251128T000000Z-000000"
+    bad.mkdir()
+    (bad / "returns.csv").write_text("date,strategy\n")
+    if manifest == "ours":
+        (bad / "manifest.json").write_text((good / "manifest.json").read_text())
+    elif manifest is not None:
+        (bad / "manifest.json").write_text(manifest)
+    if metrics is not None:
+        (bad / "metrics.json").write_text(metrics)
+    (root / "s" / "20251128T000001Z-000000").mkdir()  # empty: reserved by a run still computing
+    found = scan(root)
+    assert [r.path for r in found.runs] == [good] and found.incomplete == [bad]
+    page = rebuild_index(root).read_text()
+    assert "1 finished run." in page and "1 incomplete folder not listed" in page
+    assert "s/20251128T000000Z-000000" in page
+    message = f"run folder {bad} is incomplete (no valid manifest.json)"
+    for ref in (str(bad), bad.name, f"s/{bad.name}"):
+        with pytest.raises(BacktestError) as failed:
+            resolve_run(ref, root)
+        assert str(failed.value) == message and failed.value.exit_code == 1
+
+
+# --- the index page ----------------------------------------------------------------------------
+
+
+def test_index_links_both_pages_names_benchmark_and_shows_the_hedge(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(artifacts, "write_tearsheet", _fake_tearsheet)
+    root = reports_dir()
+    result = make_result(periods=60, strategy="hedged")
+    metrics = {
+        **result.metrics,
+        "hedge": {"excess_cagr": 0.0123, "time_hedged": 0.25},
+    }
+    result = dataclasses.replace(result, metrics=metrics, benchmark="ACWI")
+    folder = new_run_dir(result.strategy, spec_toml="x")
+    write_run(result, folder, tearsheet=True)
+    old = new_run_dir("old-run", spec_toml="y")  # a run folder written before attribution
+    write_run(make_result(periods=60, strategy="old-run"), old, tearsheet=False)
+    metrics_file = old / "metrics.json"
+    metrics_file.write_text(json.dumps({"strategy": {"cagr": 0.05}, "benchmark": {}}))
+    page = rebuild_index(root).read_text()
+    row = page[page.index(folder.name) :].split("</tr>")[0]
+    assert f'href="hedged/{folder.name}/tearsheet.html">tearsheet</a>' in row
+    assert f'href="hedged/{folder.name}/events.html">events</a>' in row
+    assert "<td>ACWI</td>" in row
+    assert 'data-sort="0.25">25.0%<' in row and 'data-sort="0.0123">1.23%<' in row
+    old_row = page[page.index(old.name) :].split("</tr>")[0]
+    assert f'href="old-run/{old.name}/events.html"' in old_row and "tearsheet.html" not in old_row
+    assert 'data-sort="0.05">5.00%<' in old_row  # no hedge block: blank cells, no error
+
+
+def test_compare_page_rows_links_and_short_legends(tmp_path: Path):
+    root = reports_dir()
+    folders = []
+    for name in ("alpha", "alpha", "beta"):  # the same seed: the same SPY series in all three
+        result = make_result(periods=80, strategy=name, seed=3)
+        folder = new_run_dir(name, spec_toml=str(len(folders)))
+        write_run(result, folder, tearsheet=False)
+        folders.append(folder)
+    for folder in folders[:2]:  # runs saved before returns.csv had a base column
+        frame = pd.read_csv(folder / "returns.csv", index_col="date")
+        frame.drop(columns="base").to_csv(folder / "returns.csv")
+    runs = [load_run(f) for f in folders]
+    page = compare_html(runs, index_href="../index.html", folder=root / "compare")
+    assert short_names(runs) == ["alpha #1", "alpha #2", "beta"]
+    metrics = page[page.index('id="compare-metrics"') :].split("</table>")[0]
+    assert metrics.count("<td>strategy</td>") == 3 and metrics.count("base (unhedged)") == 3
+    assert metrics.count("benchmark of alpha #1, alpha #2, beta") == 1  # shared: one row
+    assert [(r["run"], r["series"]) for r in metric_rows(runs)][-1] == ("all runs", "SPY (benchmark)")
+    for folder in folders:
+        assert f'href="../alpha/{folder.name}/events.html"' in page or folder.parent.name == "beta"
+    assert f'href="../beta/{folders[2].name}/events.html"' in page
+    equity = page[page.index('id="compare-equity"') :].split("</div>")[0]
+    for legend in (">alpha #1<", ">alpha #2<", ">beta<", ">SPY<"):
+        assert legend in equity
+    assert " @ " not in equity  # no run ids in legends
+    versus = page[page.index('id="compare-vs-base"') :].split("</div>")[0]
+    assert "<svg" in versus and ">beta<" in versus and "alpha" not in versus
+    assert json.loads(
+        page.split(f'id="{COMPARE_META}">')[1].split("</script>")[0]
+    ) == [f"{f.parent.name}/{f.name}" for f in folders]
+
+
+def test_check_writable_target_tells_the_reports_root_from_an_out_folder(tmp_path: Path):
+    root = reports_dir()
+    write_run(make_result(periods=60), new_run_dir("s", spec_toml="x"), tearsheet=False)
+    check_writable_target(root)  # the root holds runs: fine, it is only written into
+    check_writable_target(root / "s" / next((root / "s").iterdir()).name)  # a run of ours
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "sweep.csv").write_text("x")
+    with pytest.raises(UserInputError, match="not a run or sweep folder written by geohedge"):
+        check_writable_target(tmp_path / "theirs")
+    check_writable_target(tmp_path / "theirs", force=True)
+    with pytest.raises(UserInputError, match="contains the current folder"):
+        check_writable_target(Path.cwd().parent, force=True)
+    blocker = _file_in_the_way(tmp_path)
+    with pytest.raises(BacktestError, match=f"{blocker} is a file"):
+        check_writable_target(blocker / "out")
+    with pytest.raises(BacktestError, match="output file .* is a folder, not a file"):
+        check_writable_file(tmp_path)

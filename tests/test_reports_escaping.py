@@ -49,7 +49,7 @@ def test_tearsheet_fixes(pages: dict[str, str]):
     text = pages["tearsheet"]
     assert "synthetic demo data" in text and 'class="gh-banner"' in text
     assert (
-        "<title>hostile &lt;i&gt;hedge vs SPY, 2018-01-02 to 2019-02-25, "
+        "<title>hostile &lt;i&gt;hedge vs SPY (benchmark), 2018-01-02 to 2019-02-25, "
         "data: demo (synthetic demo data)</title>" in text
     )
     assert 'href="events.html#event-study"' in text and ">All runs</a>" in text

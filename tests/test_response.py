@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backtests.spec.response import driving_signal, hedge_level, hedge_levels, strategy_hedge_level
+from backtests.portfolio.response import (
+    driving_signal,
+    hedge_level,
+    hedge_levels,
+    resting_until,
+    strategy_hedge_level,
+)
 from backtests.triggers.context import TriggerOutput, firings_frame
 
 
@@ -23,7 +29,7 @@ def one(signal, release=None, hold=1, step_in=1.0, step_out=1.0, exit_on_release
     return out[0].tolist()
 
 
-# ---- hand-computed paths (see the module docstring of backtests.spec.response) ----
+# ---- hand-computed paths (see the module docstring of backtests.portfolio.response) ----
 
 
 def test_hold_keeps_the_hedge_on_hold_days_after_the_last_signal() -> None:
@@ -145,6 +151,22 @@ def test_level_is_bounded_and_never_looks_ahead(data, params, draw) -> None:
     np.testing.assert_array_equal(past, full[:, :cut])
 
 
+@settings(max_examples=100, deadline=None)
+@given(signals, configs, st.integers(0, 20))
+def test_days_before_the_first_signal_leave_every_level_at_rest(data, params, quiet) -> None:
+    """``resting_until``: levels are 0 before the first positive signal, whatever the releases,
+    and starting the machine there gives the same levels afterwards."""
+    signal, release = data
+    signal = np.concatenate([np.zeros(quiet), signal])
+    release = np.concatenate([np.random.default_rng(quiet).random(quiet) < 0.5, release])
+    hold, up, down, exits = (np.array(column) for column in zip(*params, strict=True))
+    full = hedge_levels(signal, release, hold, up, down, exits)
+    start = resting_until(signal)
+    assert start >= quiet and (start == len(signal) or signal[start] > 0)
+    assert (full[:, :start] == 0.0).all()
+    np.testing.assert_array_equal(hedge_levels(signal[start:], release[start:], hold, up, down, exits), full[:, start:])
+
+
 # ---- the Series wrapper and the choice of driving trigger ----
 
 CALENDAR = pd.DatetimeIndex(pd.bdate_range("2024-01-01", periods=5), name="date")
@@ -169,7 +191,7 @@ def test_hedge_level_series_wrapper() -> None:
 
 
 def test_driving_signal_any_of_all_triggers_or_one_by_name() -> None:
-    from backtests.spec import load_spec
+    from backtests.strategy import load_spec
 
     outputs = {
         "a": output("a", [0, 0.5, 0, 0, 0], [False, False, False, True, False]),
@@ -185,14 +207,14 @@ def test_driving_signal_any_of_all_triggers_or_one_by_name() -> None:
 
 
 def test_strategy_hedge_level_is_zero_without_triggers() -> None:
-    from backtests.spec import load_spec
+    from backtests.strategy import load_spec
 
     level = strategy_hedge_level(load_spec("static-60-40"), {}, CALENDAR)
     assert level.index.equals(CALENDAR) and (level == 0).all()
 
 
 def test_strategy_hedge_level_uses_the_response_section() -> None:
-    from backtests.spec import load_spec
+    from backtests.strategy import load_spec
 
     spec = load_spec("tariff-shock-hedge", ["response.hold_days=1", "response.step_out=0.5"])
     outputs = {"tariffs": output("tariffs", [1, 0, 0, 0, 0], [False] * 5)}

@@ -105,7 +105,7 @@ def test_set_without_equals(market):
         "response.hedge_fraction",
     )
     _assert_one_line_error(
-        result, 2, "--set 'response.hedge_fraction': expected KEY=VALUE, e.g. --set response.hedge_fraction=0.5"
+        result, 2, "--set 'response.hedge_fraction': expected KEY=VALUE, e.g. response.hedge_fraction=0.5"
     )
 
 

@@ -1,4 +1,4 @@
-"""End-to-end oracles for ``pipeline.load_inputs`` + ``run_strategy`` on a tiny synthetic market.
+"""End-to-end oracles for ``inputs.load_inputs`` + ``pipeline.run_strategy`` on a tiny synthetic market.
 
 Two tickers (SPY, GLD), 60 business days in 2031 (after every curated event),
 written as ``TICKER.csv`` files and read through ``prices_dir``. One user event
@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from backtests import pipeline
-from backtests.spec import load_spec
+from backtests.inputs import load_inputs
+from backtests.strategy import load_spec
 
 N_DAYS = 60
 CRASH = 30  # position of D in the calendar
@@ -61,6 +62,7 @@ SPEC = """\
 name = "oracle"
 benchmark = "SPY"
 cash = 100000.0
+calendar = "24/5"  # every weekday a session: the oracle's calendar is plain business days
 
 [universe]
 SPY = 1.0
@@ -107,12 +109,12 @@ def _events_file(root: Path, date: str) -> Path:
 def _run(market: dict[str, Path], event_date: str, overrides: tuple[str, ...] = ()):
     spec = load_spec(str(market["spec"]), overrides)
     events = _events_file(market["root"], event_date)
-    inputs = pipeline.load_inputs(spec, prices_dir=str(market["prices"]), events_files=[str(events)])
+    inputs = load_inputs(spec, prices=str(market["prices"]), events=[str(events)])
     return pipeline.run_strategy(inputs)
 
 
 D = DAYS[CRASH]
-SATURDAY_BEFORE_D = D - pd.Timedelta(days=(D.day_of_week + 2) % 7)  # a Saturday; stamped on the next Monday
+SATURDAY_BEFORE_D = D - pd.Timedelta(days=(D.day_of_week + 2) % 7)  # a Saturday: public before Monday's open
 
 
 def test_calendar_setup_is_what_the_oracle_assumes():
@@ -124,7 +126,8 @@ def test_calendar_setup_is_what_the_oracle_assumes():
     ("event_date", "overrides", "switch"),
     [
         pytest.param(f"{D:%Y-%m-%d}", (), CRASH + 1, id="lag1-trade-at-close-of-D+1"),
-        pytest.param(f"{SATURDAY_BEFORE_D:%Y-%m-%d}", (), CRASH + 1, id="saturday-stamped-monday"),
+        # Public by the end of Saturday: the first close after it is Monday's (D), so it trades there.
+        pytest.param(f"{SATURDAY_BEFORE_D:%Y-%m-%d}", (), CRASH, id="saturday-trades-at-monday-close"),
         pytest.param(f"{D:%Y-%m-%d}", ("triggers.shock.lag=0",), CRASH, id="lag0-trade-at-close-of-D"),
         pytest.param(f"{D:%Y-%m-%d}", ("triggers.shock.lag=2",), CRASH + 2, id="lag2"),
     ],

@@ -34,17 +34,21 @@ GRID = [
 def test_sweep_writes_its_files_and_the_winner_reproduces_with_backtest_run(shared_data, tmp_path):
     best = tmp_path / "best.toml"
     out, result = _sweep(shared_data, tmp_path, *GRID, "--save-best", str(best))
-    table = pd.read_csv(out / "sweep.csv")
-    assert len(table) == 8
+    table = pd.read_csv(out / "sweep.csv", keep_default_na=False)
+    assert len(table) == 8 + 2 and list(table["reference"]) == [""] * 8 + ["spec", "base"]
     assert {"response.hedge_fraction", "response.hold_days", "is_sharpe", "oos_sharpe", "full_cagr"} <= set(table)
+    assert table.iloc[9]["response.hedge_fraction"] == 0.0  # base: the response switched off
+    assert "spec" in result.output and "base" in result.output  # reference rows printed
+    assert "in sample to 2019-12-31, out of sample from 2020-01-02" in result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_trials"] == 8
     assert summary["period"]["train_until"] <= "2019-12-31" < summary["period"]["test_from"]
     assert 0.0 <= summary["probability_of_backtest_overfitting"] <= 1.0
     assert (out / "heatmap.png").stat().st_size > 1000 and "<svg" in (out / "heatmap.html").read_text()
     assert "Deflated Sharpe Ratio of the winner" in result.output
-    # The winner is the row with the best in-sample Sharpe...
-    winner = table.loc[table["is_sharpe"].idxmax()]
+    # The winner is the grid row with the best in-sample Sharpe...
+    table = table.iloc[:8]
+    winner = table.loc[table["is_sharpe"].astype(float).idxmax()]
     assert float(summary["winner"]["params"]["response.hold_days"]) == winner["response.hold_days"]
     # ...and backtest run (backtrader) on the saved spec gives the same full-period metrics.
     run = CliRunner().invoke(
@@ -104,8 +108,8 @@ def test_keys_that_change_the_data_cannot_be_swept(key):
     result = CliRunner().invoke(cli, ["sweep", "tariff-shock-hedge", "--source", "demo", "--grid", f"{key}=a,b"])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"Error: --grid {key}: cannot be swept (every configuration uses the same period and data); "
-        f"use --{key} for a single value"
+        f"Error: --grid {key}: cannot be swept (every configuration uses the same period, data and name); "
+        "set one value for the whole sweep instead"
     ]
 
 

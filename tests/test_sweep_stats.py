@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from backtests.sweep.stats import (
+    BlockStats,
     deflated_sharpe_ratio,
     expected_max_sharpe,
+    pbo_from_block_stats,
+    per_period_sharpe,
     probability_of_backtest_overfitting,
 )
 
@@ -38,8 +41,15 @@ def test_dsr_by_hand_with_standard_library_normal():
     assert got == pytest.approx(expected, rel=1e-9)
 
 
+def _tied_reference(a: float, b: float) -> bool:
+    """The documented tie rule: |a - b| <= 1e-9 * max(|a|, |b|, 1e-3)."""
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-3)
+
+
 def _pbo_reference(returns: np.ndarray, n_blocks: int) -> float:
-    """Plain-Python CSCV straight from the paper's steps (loops, no numpy ranking)."""
+    """Plain-Python CSCV straight from the paper's steps (loops, no numpy ranking), with the
+    documented tie rule: in sample the lowest index tied with the best; out of sample tied
+    configurations share the average rank."""
     t, n = returns.shape
     size = t // n_blocks
     rows = [[list(returns[b * size + i]) for i in range(size)] for b in range(n_blocks)]
@@ -58,12 +68,12 @@ def _pbo_reference(returns: np.ndarray, n_blocks: int) -> float:
         tr = [r for b in train for r in rows[b]]
         te = [r for b in range(n_blocks) if b not in train for r in rows[b]]
         s_tr, s_te = sharpe(tr), sharpe(te)
-        best = max(range(n), key=lambda j: s_tr[j])
-        rank = (
-            1
-            + sum(1 for j in range(n) if s_te[j] < s_te[best])
-            + 0.5 * sum(1 for j in range(n) if j != best and s_te[j] == s_te[best])
-        )
+        top = max(s_tr)
+        best = min(j for j in range(n) if _tied_reference(s_tr[j], top))
+        chosen = s_te[best]
+        level = sum(1 for j in range(n) if _tied_reference(s_te[j], chosen))
+        under = sum(1 for j in range(n) if s_te[j] < chosen and not _tied_reference(s_te[j], chosen))
+        rank = 1 + under + 0.5 * (level - 1)
         omega = rank / (n + 1)
         below += math.log(omega / (1 - omega)) <= 0
         total += 1
@@ -126,3 +136,51 @@ def test_noise_sweep_has_high_pbo_and_low_dsr():
 def test_pbo_is_undefined_when_nothing_is_selected(matrix):
     result = probability_of_backtest_overfitting(matrix, n_blocks=10)
     assert np.isnan(result.pbo) and result.n_splits == 0
+
+
+def _with_copies(seed: int) -> np.ndarray:
+    """Four distinct noisy series, each repeated three times: every selection and rank is a tie."""
+    distinct = np.random.default_rng(seed).normal(0.0003, 0.01, size=(600, 4))
+    return np.repeat(distinct, 3, axis=1)
+
+
+def test_pbo_ties_follow_the_rule_and_match_the_reference():
+    m = _with_copies(21)
+    assert probability_of_backtest_overfitting(m, n_blocks=6).pbo == pytest.approx(_pbo_reference(m, 6))
+
+
+def test_pbo_does_not_move_under_1e_13_relative_noise():
+    """A strong configuration X twice (columns 0 and 1) and a weak Y: X is best in every split.
+
+    By the rule, column 0 is selected and shares ranks 2 and 3 with its copy out of sample:
+    rank 2.5 of 3, omega = 2.5 / 4, logit = log(5/3) > 0 in all 252 splits, so PBO = 0.
+    Noise of 1e-13 (relative) splits the copies' Sharpe ratios; with ``argmax``/``==`` the
+    copy ranked 2 would give omega = 1/2, a logit of 0 and PBO > 0 in about half the splits.
+    """
+    rng = np.random.default_rng(2)
+    strong, weak = rng.normal(0.004, 0.01, size=(600, 1)), rng.normal(0.0, 0.01, size=(600, 1))
+    m = np.concatenate([strong, strong, weak], axis=1)
+    for seed in range(6):
+        noisy = m * (1.0 + np.random.default_rng(100 + seed).normal(0.0, 1e-13, size=m.shape))
+        sharpes = per_period_sharpe(noisy)
+        assert sharpes[0] != sharpes[1]  # the noise does split the copies
+        result = probability_of_backtest_overfitting(noisy, n_blocks=10)
+        assert result.pbo == 0.0 and result.n_splits == 252
+        np.testing.assert_array_equal(result.logits, np.full(252, math.log(5 / 3)))
+        stats = BlockStats.from_returns(m, 10)
+        shaken = BlockStats(
+            stats.count,
+            stats.total * (1.0 + rng.normal(0.0, 1e-13, stats.total.shape)),
+            stats.squares * (1.0 + rng.normal(0.0, 1e-13, stats.squares.shape)),
+        )
+        np.testing.assert_array_equal(pbo_from_block_stats(shaken).logits, result.logits)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 36, 10_000])
+def test_chunked_cscv_equals_unchunked(chunk):
+    m = np.concatenate([_with_copies(8), np.random.default_rng(9).normal(0.0002, 0.01, size=(600, 24))], axis=1)
+    stats = BlockStats.from_returns(m, 10)
+    whole = pbo_from_block_stats(stats, chunk=m.shape[1])
+    part = pbo_from_block_stats(stats, chunk=chunk)
+    assert part.pbo == whole.pbo and part.n_splits == 252
+    np.testing.assert_array_equal(part.logits, whole.logits)

@@ -120,3 +120,80 @@ def test_no_events_gives_an_all_off_signal_with_the_firing_columns():
         "event_sources",
     ]
     assert out.signal.index.equals(CAL)
+
+
+# --- stages and chains -----------------------------------------------------------------------
+
+
+def _chain() -> list[dict]:
+    """One action in three steps: announced on day 1, signed on day 3, effective on day 6."""
+    return [
+        {**event(day(1), title="Tariff hike announced"), "chain": "hike", "stage": "announced"},
+        {**event(day(3), title="Tariff hike signed"), "chain": "hike", "stage": "official"},
+        {**event(day(6), title="Tariff hike takes effect"), "chain": "hike", "stage": "effective"},
+    ]
+
+
+def test_an_effective_row_of_a_chain_does_not_fire_under_the_default_stages():
+    out = run(_chain())
+    assert out.signal[out.signal > 0].index.tolist() == [CAL[1]]
+    assert out.firings["event_titles"].tolist() == ["Tariff hike announced"]
+
+
+def test_the_effective_row_fires_when_stages_include_it():
+    out = run(_chain(), stages=["announced", "effective"])
+    assert out.signal[out.signal > 0].index.tolist() == [CAL[1], CAL[6]]
+    assert run(_chain(), stages=[]).signal.sum() == 3  # empty = every stage
+    only_effective = run(_chain(), stages=["effective"])
+    assert only_effective.firings["event_titles"].tolist() == ["Tariff hike takes effect"]
+
+
+def test_rows_without_a_stage_column_count_as_announced():
+    # The builder leaves out chain/stage/public_at, as files written before these columns do.
+    assert "stage" not in event(day(2))
+    assert run([event(day(2))]).signal.sum() == 1
+
+
+def test_stages_apply_to_releases_too():
+    events = [
+        event(day(1)),
+        {**event(day(4), direction="de-escalation", title="Truce signed"), "stage": "official"},
+    ]
+    table = {"type": "event", "lag": 0}
+    assert not evaluate({"e": table}, context(CAL, events=events))["e"].release.any()
+    both = evaluate({"e": {**table, "stages": ["announced", "official"]}}, context(CAL, events=events))["e"]
+    assert both.release[both.release].index.tolist() == [CAL[4]]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["signed"], "triggers.e.stages: unknown stage 'signed'; use any of announced, official, effective"),
+        (["efective"], "triggers.e.stages: unknown stage 'efective' (did you mean effective?); "
+                       "use any of announced, official, effective"),
+    ],
+)
+def test_stages_are_validated_like_every_trigger_parameter(value, message):
+    from backtests.errors import UserInputError
+    from backtests.triggers import validate_trigger_table
+
+    with pytest.raises(UserInputError) as info:
+        validate_trigger_table("e", {"type": "event", "stages": value})
+    assert str(info.value) == message
+    table = validate_trigger_table("e", {"type": "event"})
+    assert table["stages"] == ["announced"]
+    assert validate_trigger_table("e", {"type": "event", "stages": "announced,effective"})["stages"] == [
+        "announced",
+        "effective",
+    ]
+
+
+def test_stages_can_be_overridden_like_every_trigger_parameter():
+    from backtests.errors import UserInputError
+    from backtests.strategy import load_spec
+
+    spec = load_spec("tariff-shock-hedge", ["triggers.tariffs.stages=announced,effective"])
+    assert spec.triggers["tariffs"]["stages"] == ["announced", "effective"]
+    assert load_spec("tariff-shock-hedge").triggers["tariffs"]["stages"] == ["announced"]
+    with pytest.raises(UserInputError, match=r"triggers\.tariffs\.stages: unknown stage 'signed'"):
+        load_spec("tariff-shock-hedge", ["triggers.tariffs.stages=signed"])

@@ -1,4 +1,8 @@
-"""Invariants on random data: cutting off the future never changes the past; signals in [0, 1]."""
+"""Invariants on random data: cutting off the future never changes the past; signals in [0, 1].
+
+Half the random events carry a ``public_at``; the cut keeps those only when they were
+public 30 minutes before the cut day's close, so a timed event acted on too early shows.
+"""
 
 from __future__ import annotations
 
@@ -71,9 +75,17 @@ event_rows = st.lists(
         st.sampled_from(["tariff", "trade_talks", "sanctions"]),
         st.sampled_from(["escalation", "de-escalation"]),
         st.integers(1, 5),
+        # public_at: minute of the US-Eastern day (often near the 16:00 close), or none (date-only).
+        st.none() | st.sampled_from([15 * 60, 15 * 60 + 30, 15 * 60 + 31, 16 * 60 + 5, 20 * 60]) | st.integers(0, 1439),
     ),
     max_size=25,
 )
+
+
+def _public_at(day: pd.Timestamp, minute: int | None) -> pd.Timestamp | None:
+    if minute is None:
+        return None
+    return (day + pd.Timedelta(minutes=minute)).tz_localize("America/New_York")
 
 
 @st.composite
@@ -92,28 +104,36 @@ def markets(draw) -> tuple[MarketContext, int]:
         columns=["gpr", "gpr_acts", "gpr_threats"],
     )
     rows = [
-        event(
-            f"{START + pd.Timedelta(days=offset):%Y-%m-%d}",
-            category=cat,
-            direction=direction,
-            severity=sev,
-        )
-        for offset, cat, direction, sev in draw(event_rows)
+        {
+            **event(
+                f"{START + pd.Timedelta(days=offset):%Y-%m-%d}",
+                category=cat,
+                direction=direction,
+                severity=sev,
+            ),
+            "public_at": _public_at(START + pd.Timedelta(days=offset), minute),
+        }
+        for offset, cat, direction, sev, minute in draw(event_rows)
     ]
     events = events_frame(rows).sort_values("date", kind="stable").reset_index(drop=True)
-    # Half the time cut on the eve of an event's trading day: where a look-ahead would show.
-    eves = sorted({int(p) - 1 for p in calendar.searchsorted(events["date"]) if 1 <= p < n})
+    # Half the time cut on an event's trading day or its eve: where a look-ahead would show.
+    stamped = calendar.searchsorted(events["date"])
+    eves = sorted({int(p) - 1 for p in stamped if 1 <= p < n} | {int(p) for p in stamped if p < n - 1})
     if eves and draw(st.booleans()):
         return MarketContext(calendar, closes, events, gpr), draw(st.sampled_from(eves))
     return MarketContext(calendar, closes, events, gpr), draw(st.integers(0, n - 2))
 
 
 def _cut(ctx: MarketContext, pos: int) -> MarketContext:
+    """What was known at the close of ``pos``: a timed event only if public 30 minutes before it."""
     end = ctx.calendar[pos]
+    close = (end + pd.Timedelta(hours=16)).tz_localize("America/New_York")
+    public = ctx.events["public_at"]
+    known = (ctx.events["date"] <= end) & (public.isna() | (public + pd.Timedelta(minutes=30) <= close))
     return MarketContext(
         calendar=ctx.calendar[: pos + 1],
         closes=ctx.closes.loc[:end],
-        events=ctx.events[ctx.events["date"] <= end],
+        events=ctx.events[known],
         gpr=ctx.gpr.loc[:end],
     )
 

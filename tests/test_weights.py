@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backtests.errors import DataUnavailableError, UserInputError
-from backtests.spec import StrategySpec
-from backtests.spec.validate import resolve
-from backtests.weights import sleeves, target_weights
+from backtests.strategy import StrategySpec
+from backtests.strategy.validate import resolve
+from backtests.portfolio.weights import sleeves, target_weights
 
 NAN = np.nan
 
@@ -153,7 +153,7 @@ def test_targets_are_linear_in_the_exposure(case) -> None:
 
 
 def test_real_ragged_listings_follow_the_policy(shared_data) -> None:
-    from backtests.spec import load_spec
+    from backtests.strategy import load_spec
 
     spec = load_spec("rare-earth-diversify")
     series = {

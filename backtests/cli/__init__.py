@@ -9,6 +9,7 @@ the traceback).
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
@@ -21,40 +22,67 @@ from backtests.cli.strategy_cmd import list_command, show_command
 from backtests.cli.run_cmd import run_command
 from backtests.cli.sweep_cmd import sweep_command
 from backtests.cli.triggers_cmd import triggers_command
-from backtests.errors import BacktestError
+from backtests.errors import BacktestError, flag_wording
+
+#: Library argument names (as errors name them) -> the flags that set them.
+FLAGS = {
+    "start": "--start",
+    "end": "--end",
+    "overrides": "--set",
+    "events": "--events",
+    "prices": "--prices",
+    "source": "--source",
+    "benchmark": "--benchmark",
+    "grid": "--grid",
+    "random": "--random",
+    "seed": "--seed",
+    "objective": "--objective",
+    "train_until": "--train-until",
+    "walk_forward": "--walk-forward",
+    "jobs": "--jobs",
+    "executor": "--executor",
+    "top": "--top",
+    "out": "--out",
+    "since": "--since",
+    "until": "--until",
+    "cluster": "--cluster",
+}
 
 
 class _Root(click.Group):
-    """Root group that turns library errors into one-line messages and exit codes."""
+    """Root group that turns library errors into one-line messages and exit codes.
+
+    ``--debug`` adds the traceback but never changes the exit code.
+    """
 
     def invoke(self, ctx: click.Context):  # noqa: D401 - click hook
         try:
             return super().invoke(ctx)
         except BacktestError as exc:
-            if ctx.meta.get("debug"):
-                raise
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(ctx, f"Error: {flag_wording(str(exc), FLAGS)}", exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
         except click.UsageError as exc:  # click prints four lines; we keep errors to one
-            if ctx.meta.get("debug"):
-                raise
             where = exc.ctx.command_path if exc.ctx else ctx.command_path
-            click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(ctx, f"Error: {exc.format_message()} (see '{where} --help')", exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug, not a user error: still one line unless --debug
-            if ctx.meta.get("debug"):
-                raise
-            click.echo(
+            _fail(
+                ctx,
                 f"Error: internal error {type(exc).__name__}: {exc} (rerun with --debug for the traceback "
                 "and please report it)",
-                err=True,
+                1,
             )
-            ctx.exit(1)
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    """Print ``message`` (after the traceback with --debug) and exit with ``code``."""
+    if ctx.meta.get("debug"):
+        traceback.print_exc()
+    click.echo(message, err=True)
+    ctx.exit(code)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

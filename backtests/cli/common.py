@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import webbrowser
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,12 @@ source_option = click.option(
     help="Price source; auto = cache, then Yahoo, else the synthetic demo market.",
 )
 
+extreme_moves_option = click.option(
+    "--allow-extreme-moves",
+    is_flag=True,
+    help="Accept one-day price moves beyond 10x or below 0.1x (refused by default as likely data errors).",
+)
+
 
 @dataclass(frozen=True)
 class DataChoice:
@@ -62,28 +68,38 @@ class DataChoice:
     prices_dir: str | None
     source: str
     data_dir: str | None
+    allow_extreme_moves: bool
+
+    def spec(self, strategy: str, extra: Sequence[str] = ()):
+        """The strategy with the ``--set`` overrides (and ``extra`` ones) applied."""
+        from backtests.strategy import load_spec
+
+        return load_spec(strategy, [*self.overrides, *extra])
+
+    def arguments(self) -> dict[str, Any]:
+        """These choices as keyword arguments of ``backtests.run`` / ``sweep`` / ``inputs.load_inputs``."""
+        return {
+            "prices": self.prices_dir,
+            "events": list(self.events_files) or None,
+            "start": self.start,
+            "end": self.end,
+            "source": self.source,
+            "data_dir": self.data_dir,
+            "allow_extreme_moves": self.allow_extreme_moves,
+        }
 
     def load(self, spec, on_loading_prices=None):
-        """``pipeline.load_inputs`` for ``spec`` with these choices."""
-        from backtests import pipeline
+        """``inputs.load_inputs`` for ``spec`` with these choices."""
+        from backtests.inputs import load_inputs
 
-        return pipeline.load_inputs(
-            spec,
-            start=self.start,
-            end=self.end,
-            source=self.source,
-            prices_dir=self.prices_dir,
-            data_dir=self.data_dir,
-            events_files=self.events_files,
-            on_loading_prices=on_loading_prices,
-        )
+        return load_inputs(spec, **self.arguments(), on_loading_prices=on_loading_prices)
 
 
 _DATA_FIELDS = tuple(f.name for f in fields(DataChoice))
 
 
 def data_options(command):
-    """Add --start, --end, --set, --events, --prices, --source, --data-dir (in this order)
+    """Add --start, --end, --set, --events, --prices, --source, --data-dir, --allow-extreme-moves (in this order)
     and hand them to the command as one ``data: DataChoice`` argument."""
 
     @functools.wraps(command)
@@ -92,7 +108,16 @@ def data_options(command):
         return command(*args, data=choice, **kwargs)
 
     for option in reversed(
-        (start_option, end_option, set_option, events_option, prices_option, source_option, data_dir_option)
+        (
+            start_option,
+            end_option,
+            set_option,
+            events_option,
+            prices_option,
+            source_option,
+            data_dir_option,
+            extreme_moves_option,
+        )
     ):
         collect = option(collect)
     return collect
@@ -123,11 +148,6 @@ def echo_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, flo
 def note(message: str) -> None:
     """A progress or status line on stderr, so stdout stays clean for --json."""
     click.echo(message, err=True)
-
-
-def iter_progress(items: Iterable[Any], label: str, length: int | None = None):
-    """A progress bar on stderr when it is a terminal, silent otherwise."""
-    return click.progressbar(items, label=label, length=length, file=sys.stderr)
 
 
 def open_in_browser(page: Path) -> bool:

@@ -1,10 +1,13 @@
-"""The ``backtest data`` commands for prices: fetch (Yahoo -> cache), import (CSV -> cache), list, clear.
+"""The ``backtest data`` commands for prices: fetch (Yahoo -> cache), import (CSV -> cache), list, clear, repair.
 
 The GPR commands (``fetch-gpr``, ``import-gpr``) are attached to this group by
 ``backtests.cli``. Status goes to stderr; ``list`` prints its table or JSON on stdout.
+Commands that write check the cache folder is writable before any other work.
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -18,9 +21,11 @@ from backtests.cli.common import (
     note,
     start_option,
 )
-from backtests.data.cache import PriceCache
+from backtests.data.cache import PriceCache, rebuild_summary
 from backtests.data.csvfile import CsvSource
 from backtests.data.loader import fetch_into_cache
+from backtests.data.storage import require_writable
+from backtests.data.validate import ALLOW_MOVES_FLAG, check_moves
 from backtests.data.yahoo import YahooSource
 from backtests.dates import check_range, parse_date
 from backtests.errors import UserInputError
@@ -67,6 +72,7 @@ def fetch_command(
     start_ts, end_ts = parse_date(start, what="--start"), parse_date(end, what="--end")
     check_range(start_ts, end_ts)
     cache = _cache(data_dir)
+    require_writable(cache.dir)
     status = fetch_into_cache(cache, YahooSource(), list(tickers), start_ts, end_ts)
     for ticker, text in status.items():
         note(f"{ticker}: {text}")
@@ -75,13 +81,21 @@ def fetch_command(
 
 @data_group.command(name="import")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    ALLOW_MOVES_FLAG,
+    "allow_extreme_moves",
+    is_flag=True,
+    help="Accept closes more than 10x (or under 0.1x) the previous one (otherwise an error).",
+)
 @data_dir_option
-def import_command(sources: tuple[str, ...], data_dir: str | None) -> None:
+def import_command(sources: tuple[str, ...], allow_extreme_moves: bool, data_dir: str | None) -> None:
     """Copy prices from CSV files or folders of TICKER.csv into the cache.
 
     Files hold Date,Close or Yahoo's Date,Open,High,Low,Close,Adj Close,Volume
     (Adj Close is used); the ticker is the file name. A ticker's cached history
     is replaced by the file's; importing the same data again changes nothing.
+    A close more than 10 times (or under a tenth of) the previous one is an
+    error unless --allow-extreme-moves. Nothing is written unless every file is valid.
 
     \b
     Example:
@@ -89,6 +103,7 @@ def import_command(sources: tuple[str, ...], data_dir: str | None) -> None:
         backtest data import ~/Downloads/SPY.csv ~/Downloads/TLT.csv
     """
     cache = _cache(data_dir)
+    require_writable(cache.dir)
     series = {}
     origin = {}
     for source in sources:  # read and validate everything before writing anything
@@ -100,6 +115,8 @@ def import_command(sources: tuple[str, ...], data_dir: str | None) -> None:
                     f"{ticker} is in both {origin[ticker]} and {files[ticker]}; import only one"
                 )
             series[ticker], origin[ticker] = values, files[ticker]
+    if not allow_extreme_moves:
+        check_moves(series, origins={ticker: str(path) for ticker, path in origin.items()})
     for ticker, values in series.items():
         result = cache.store(ticker, values, source=f"csv:{origin[ticker].resolve()}")
         note(f"{ticker}: {len(values)} rows {_IMPORT_WORDS[result]}")
@@ -122,6 +139,8 @@ def list_command(as_json: bool, data_dir: str | None) -> None:
         {"ticker": e.ticker, "first": e.first, "last": e.last, "rows": e.rows, "source": e.source}
         for e in cache.entries()
     ]
+    for repaired in cache.repairs:
+        note(repaired)
     if as_json:
         echo_json(rows)
     elif rows:
@@ -134,18 +153,64 @@ def list_command(as_json: bool, data_dir: str | None) -> None:
 
 @data_group.command(name="clear")
 @click.argument("tickers", nargs=-1)
+@click.option("--all", "clear_all", is_flag=True, help="Delete every cached ticker.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @data_dir_option
-def clear_command(tickers: tuple[str, ...], data_dir: str | None) -> None:
+def clear_command(tickers: tuple[str, ...], clear_all: bool, yes: bool, data_dir: str | None) -> None:
     """Delete cached prices: the given tickers, or all of them.
+
+    Deleting everything asks for confirmation on a terminal; elsewhere (a
+    script, CI) it needs --all or --yes.
 
     \b
     Example:
         backtest data clear SPY
-        backtest data clear
+        backtest data clear --all --yes
     """
+    if tickers and clear_all:
+        raise UserInputError("give tickers or --all, not both")
     cache = _cache(data_dir)
+    if not tickers:
+        _confirm_clear_all(cache, clear_all=clear_all, yes=yes)
     removed = cache.remove(tickers) if tickers else cache.clear()
     if removed:
         note(f"removed {len(removed)} ticker(s) from {cache.dir}: {', '.join(removed)}")
     else:
         note(f"nothing to remove: {cache.dir} holds no prices")
+
+
+def _confirm_clear_all(cache: PriceCache, *, clear_all: bool, yes: bool) -> None:
+    """Ask on a terminal unless --yes; without a terminal, require --all or --yes (exit 2)."""
+    if yes:
+        return
+    if sys.stdin.isatty():
+        count = len(cache.tickers())
+        if count:
+            click.confirm(f"Delete all {count} cached ticker(s) in {cache.dir}?", abort=True, err=True)
+        return
+    if not clear_all:
+        raise UserInputError(
+            "`backtest data clear` without tickers deletes the whole price cache; "
+            "add --all (or --yes) to confirm, or name the tickers to delete"
+        )
+
+
+@data_group.command(name="repair")
+@data_dir_option
+def repair_command(data_dir: str | None) -> None:
+    """Rebuild the cache manifest from the checksummed Parquet files.
+
+    Use it when manifest.json is damaged or out of date (it is also rebuilt by
+    itself, with a note, whenever it cannot be read). Sources and coverage come
+    from each file's footer; corrupt files are listed and left out.
+
+    \b
+    Example:
+        backtest data repair
+        backtest data repair --data-dir ./cache
+    """
+    cache = _cache(data_dir)
+    entries, corrupt = cache.repair()
+    note(f"cache manifest {cache.manifest_path} {rebuild_summary(entries)}")
+    for message in corrupt:
+        note(f"left out: {message}")

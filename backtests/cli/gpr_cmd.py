@@ -6,6 +6,8 @@ import click
 
 from backtests.cli.common import data_dir_option, note
 from backtests.data.gpr import GPR_DAILY_URL, GprImport, fetch_gpr, import_gpr
+from backtests.data.storage import require_writable
+from backtests.paths import data_dir as resolve_data_dir
 
 
 def _report(result: GprImport) -> None:
@@ -47,5 +49,6 @@ def fetch_gpr_command(data_dir: str | None) -> None:
         backtest data fetch-gpr
         backtest data fetch-gpr --data-dir ./cache
     """
+    require_writable(resolve_data_dir(data_dir) / "gpr")  # before announcing a download
     note(f"Downloading {GPR_DAILY_URL} ...")
     _report(fetch_gpr(data_dir))

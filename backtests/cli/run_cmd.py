@@ -16,20 +16,6 @@ from backtests.cli.common import (
 )
 from backtests.data.frames import SYNTHETIC_LABEL
 
-#: (label, metrics key, format) of the summary table, strategy vs benchmark.
-SUMMARY_ROWS = (
-    ("CAGR", "cagr", "{:+.2%}"),
-    ("Volatility", "volatility", "{:.2%}"),
-    ("Sharpe", "sharpe", "{:.2f}"),
-    ("Sortino", "sortino", "{:.2f}"),
-    ("Max drawdown", "max_drawdown", "{:.2%}"),
-    ("Calmar", "calmar", "{:.2f}"),
-    ("Turnover (per year)", "turnover", "{:.2f}"),
-    ("Trigger firings", "trigger_firings", "{:d}"),
-    ("Time hedged", "time_hedged", "{:.1%}"),
-)
-
-
 def synthetic_banner() -> str:
     """The loud line every run on the demo market prints first."""
     return (
@@ -50,30 +36,54 @@ def announce_inputs(inputs) -> None:
 @click.argument("strategy")
 @data_options
 @click.option("--benchmark", metavar="TICKER", help="Benchmark ticker (default: the spec's `benchmark`).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the run into this folder itself.")
+@click.option(
+    "--executor",
+    type=click.Choice(["backtrader", "fast"]),
+    default="backtrader",
+    show_default=True,
+    help="backtrader: the reference executor; fast: the compiled one (parity-tested, much quicker).",
+)
+@click.option("--out", "out_dir", type=click.Path(), help="Write the run into this folder itself.")
+@click.option("--force", is_flag=True, help="Let --out replace a folder that is not one of our run folders.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the tearsheet in a browser when done.")
 @click.option(
     "--no-tearsheet",
     is_flag=True,
     help="Skip the quantstats tearsheet (the slow part); the events page and data files are still written.",
 )
+@click.option(
+    "--tearsheet-benchmark",
+    metavar="base|TICKER",
+    help="What the tearsheet compares against: 'base' (the unhedged portfolio) or a ticker (default: the benchmark).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="List every file written, not only the folder and the two pages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics and paths as JSON on stdout.")
 def run_command(
     strategy: str,
     data: DataChoice,
     benchmark: str | None,
+    executor: str,
     out_dir: str | None,
+    force: bool,
     open_browser: bool,
     no_tearsheet: bool,
+    tearsheet_benchmark: str | None,
+    verbose: bool,
     as_json: bool,
 ) -> None:
     """Backtest STRATEGY (a shipped name or a .toml path) and write its report folder.
 
     Prints CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar, turnover,
-    trigger firings and time hedged for the strategy and its benchmark, then
-    the files written: tearsheet.html, metrics.json, config.toml,
-    manifest.json, weights.csv, trades.csv, triggers.csv (under
-    reports/STRATEGY/RUN_ID/, or $BACKTEST_REPORTS_DIR, or --out).
+    trigger firings and time hedged for the strategy, its unhedged base (the
+    same portfolio with the response off; "untilted" for tilts) and the
+    benchmark, then one line on what the hedge did against its base: net,
+    inside hedge episodes, outside them (the cost of carry and trading).
+
+    Writes tearsheet.html, events.html, metrics.json, config.toml,
+    manifest.json, returns.csv, weights.csv, targets.csv, trades.csv,
+    triggers.csv and episodes.csv under reports/STRATEGY/RUN_ID/
+    ($BACKTEST_REPORTS_DIR, or --out DIR); prints the folder and the two pages
+    (--verbose: every file).
 
     With no prices cached and no network, the run uses the built-in synthetic
     demo market and says so everywhere.
@@ -83,29 +93,31 @@ def run_command(
         backtest run tariff-shock-hedge
         backtest run tariff-shock-hedge --prices ../shared/data/prices \\
             --start 2015-01-01 --end 2025-12-31 --set response.hedge_fraction=0.5
+        backtest run green-infra-tilt --tearsheet-benchmark base --verbose
         backtest run strategies/my-hedge.toml --source demo --no-tearsheet --json
     """
-    from backtests import pipeline
-    from backtests.reports.artifacts import new_run_dir, write_run
-    from backtests.reports.index import rebuild_index
     from backtests.paths import reports_dir
-    from backtests.spec import load_spec
+    from backtests.pipeline import run_strategy
+    from backtests.reports.artifacts import check_writable_target, new_run_dir
+    from backtests.reports.index import rebuild_index
 
-    all_overrides = data.overrides + ((f"benchmark={benchmark}",) if benchmark else ())
-    spec = load_spec(strategy, all_overrides)
+    spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
+    target = Path(out_dir) if out_dir else None
+    check_writable_target(target if target is not None else reports_dir(), force=force)
     # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
     # and its errors (a missing TICKER.csv) stay a single line on stderr.
     tickers = len(spec.tickers())
     progress = None if data.prices_dir else (lambda: note(f"Loading prices for {tickers} tickers ({data.source})..."))
     inputs = data.load(spec, on_loading_prices=progress)
     announce_inputs(inputs)
-    note(f"Running {spec.name} on backtrader, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
-    result = pipeline.run_strategy(inputs, command_line=["backtest", *sys.argv[1:]])
-    target = Path(out_dir) if out_dir else new_run_dir(spec.name, spec_toml=result.spec_toml)
+    note(f"Running {spec.name} on {executor}, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
+    result = run_strategy(inputs, executor=executor, command_line=["backtest", *sys.argv[1:]])
+    comparison = _tearsheet_benchmark(tearsheet_benchmark, inputs)
     if not no_tearsheet:
         note("Writing the tearsheet and report pages...")
-    paths = write_run(result, target, tearsheet=not no_tearsheet, command_line=result.manifest["command_line"])
-    if not out_dir:
+    folder = target or new_run_dir(spec.name, spec_toml=result.spec_toml)
+    paths = result.save(folder, tearsheet=not no_tearsheet, tearsheet_benchmark=comparison, force=force)
+    if target is None:
         rebuild_index(reports_dir())
     if as_json:
         echo_json(
@@ -114,30 +126,41 @@ def run_command(
     else:
         _print_summary(result)
         click.echo("")
-        first = [k for k in ("tearsheet", "events") if k in paths]
-        for name in first + [k for k in paths if k not in first]:
-            click.echo(f"{name:<16}{paths[name]}")
+        click.echo(f"{'run folder':<16}{folder}")
+        shown = paths if verbose else {k: v for k, v in paths.items() if k in ("tearsheet", "events")}
+        for name, path in shown.items():
+            click.echo(f"{name:<16}{path}")
     if open_browser:
         page = paths.get("tearsheet", paths.get("events"))
         if page is not None and not open_in_browser(page):
             note(f"No browser here; open {page} yourself")
 
 
+def _tearsheet_benchmark(choice: str | None, inputs):
+    """None (the spec's benchmark), "base", or the named ticker's returns over the run period."""
+    from backtests.errors import UserInputError
+
+    if choice is None or choice == "base":
+        return choice
+    ticker = choice.strip().upper()
+    closes = inputs.prices.closes
+    if ticker not in closes.columns:
+        raise UserInputError(
+            f"--tearsheet-benchmark {choice}: not among the run's tickers ({', '.join(closes.columns)}); "
+            "use 'base' or one of them, or change the spec's benchmark with --benchmark"
+        )
+    return closes[ticker].loc[inputs.start : inputs.end].pct_change().fillna(0.0).rename(ticker)
+
+
 def _print_summary(result) -> None:
     click.echo(f"{result.strategy}  {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}  data: {result.data_description}")
     if result.synthetic:
         click.echo(synthetic_banner())
-    strat, bench = result.metrics["strategy"], result.metrics["benchmark"]
-    head = f"{'':<22}{'Strategy':>12}{'Benchmark (' + result.benchmark + ')':>20}"
-    click.echo(head)
-    for label, key, fmt in SUMMARY_ROWS:
-        click.echo(f"{label:<22}{_fmt(strat.get(key), fmt):>12}{_fmt(bench.get(key), fmt):>20}")
-
-
-def _fmt(value, fmt: str) -> str:
-    if value is None:
-        return "-"
-    try:
-        return fmt.format(value)
-    except (ValueError, TypeError):
-        return str(value)
+    titles = list(result.summary_columns().values())
+    widths = [max(12, len(t) + 2) for t in titles]
+    click.echo(f"{'':<22}" + "".join(t.rjust(w) for t, w in zip(titles, widths)))
+    for label, cells in result.formatted_summary():
+        click.echo(f"{label:<22}" + "".join(c.rjust(w) for c, w in zip(cells, widths)))
+    line = result.hedge_line()
+    if line:
+        click.echo(line)

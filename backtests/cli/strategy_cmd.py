@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from backtests.cli.common import echo_json, echo_table, json_option, set_option
-from backtests.spec import load_spec, shipped_strategies
+from backtests.strategy import load_spec, shipped_strategies
 
 
 @click.command(name="list")

@@ -33,16 +33,16 @@ def triggers_command(
         backtest triggers tariff-shock-hedge --prices ../shared/data/prices --start 2018-01-01 --end 2019-12-31
         backtest triggers tariff-shock-hedge --set triggers.tariffs.min_severity=4 --json
     """
-    from backtests import pipeline
+    from backtests.assembly import compile_run
     from backtests.cli.run_cmd import announce_inputs
-    from backtests.spec import load_spec
     from backtests.triggers.context import FIRING_COLUMNS, split_events
 
-    spec = load_spec(strategy, data.overrides)
+    spec = data.spec(strategy)
     inputs = data.load(spec)
     announce_inputs(inputs)
-    outputs = pipeline.evaluate_triggers(inputs)
-    firings = pipeline.firings_in_period(outputs, inputs.start, inputs.end)
+    compiled = compile_run(inputs)
+    outputs = compiled.outputs
+    firings = compiled.firings()
     rows = [
         {col: (f"{row[col]:%Y-%m-%d}" if col in ("date", "raw_date") else str(row[col])) for col in FIRING_COLUMNS}
         for _, row in firings.iterrows()

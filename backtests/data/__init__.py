@@ -3,7 +3,9 @@
 ``load_prices`` is the one entry point; it returns ``PriceData`` (a ``date x
 ticker`` frame of adjusted closes plus source and notes). Adapters live in
 ``csvfile``, ``cache`` and ``yahoo``; ``validate`` checks series as they enter,
-``align`` puts them on one calendar (policy in docs/architecture.md).
+``align`` puts them on one exchange calendar's sessions (``calendars``; policy
+in docs/architecture.md); ``storage`` guards the cache folders (writable check,
+inter-process lock).
 """
 
 from backtests.data.align import align_closes

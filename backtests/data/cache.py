@@ -1,11 +1,16 @@
 """The local price cache: one Parquet file per ticker plus a manifest, under ``<data_dir>/prices/``.
 
 ``TICKER.parquet`` holds columns ``date`` (timestamp) and ``close`` (float64)
-and, in its schema metadata, the SHA-256 of that content: a read recomputes it,
-so a truncated or foreign file is reported as corrupt, never read as valid but
+and, in its schema metadata (the footer), the SHA-256 of that content plus the
+source and coverage it was stored with: a read recomputes the checksum, so a
+truncated or foreign file is reported as corrupt, never read as valid but
 wrong. ``manifest.json`` records per ticker the source, when it was written and
-the date range. Both are written atomically (temp file + rename); storing data
-identical to what is cached writes nothing at all.
+the date range; it is an index that can be rebuilt from the footers
+(``repair``), which happens by itself, with a note, when it is unreadable.
+Both are written atomically (temp file + rename); storing data identical to
+what is cached writes nothing at all. Every read-modify-write of the manifest
+holds an inter-process file lock (``storage.folder_lock``), so concurrent
+imports never lose entries. Tickers are matched case-insensitively.
 """
 
 from __future__ import annotations
@@ -24,12 +29,16 @@ import pyarrow.parquet as pq
 
 from backtests.atomic import atomic_write, atomic_write_text
 from backtests.data.align import to_price_data
+from backtests.data.calendars import DEFAULT_CALENDAR
 from backtests.data.frames import PriceData
+from backtests.data.storage import folder_lock, require_writable
 from backtests.data.validate import clean_tickers, price_series, validate_closes
 from backtests.errors import BacktestError, DataUnavailableError, UserInputError
 
 MANIFEST_NAME = "manifest.json"
+UNKNOWN_SOURCE = "unknown"
 _META_KEY = b"geohedge.sha256"
+_ORIGIN_KEY = b"geohedge.origin"  # JSON {"source", "covered_from"}: what the manifest entry needs besides the data
 
 
 class CorruptCacheError(BacktestError):
@@ -73,6 +82,7 @@ class PriceCache:
     ) -> None:
         self.dir = Path(root) / "prices"
         self._clock = clock
+        self.repairs: list[str] = []  # notes about manifests this object found unreadable and rebuilt
 
     @property
     def manifest_path(self) -> Path:
@@ -88,29 +98,47 @@ class PriceCache:
         return sorted(p.stem for p in self.dir.glob("*.parquet")) if self.dir.is_dir() else []
 
     def manifest(self) -> dict[str, dict]:
-        """Manifest entries by ticker (empty when there is no manifest yet)."""
+        """Manifest entries by ticker (empty when there is no manifest yet).
+
+        An unreadable manifest is rebuilt from the files' footers (``repair``) and
+        a note is added to ``repairs``.
+        """
         try:
-            text = self.manifest_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        try:
-            return dict(json.loads(text)["tickers"])
+            return self._read_manifest()
         except (ValueError, KeyError, TypeError) as exc:
-            raise self._corrupt_manifest(exc) from None
+            reason = type(exc).__name__
+        with folder_lock(self.dir):
+            try:  # another process may have repaired it while we waited for the lock
+                return self._read_manifest()
+            except (ValueError, KeyError, TypeError):
+                pass
+            entries, corrupt = self._rebuild()
+        left_out = f"; left out {len(corrupt)} corrupt file(s): {corrupt[0]}" if corrupt else ""
+        self.repairs.append(
+            f"cache manifest {self.manifest_path} was unreadable ({reason}); {rebuild_summary(entries)}{left_out}"
+        )
+        return {e.ticker: _fields(e) for e in entries}
 
     def entry(self, ticker: str, manifest: dict[str, dict] | None = None) -> CacheEntry | None:
         """What the cache holds for ``ticker`` (None when nothing); ``manifest`` saves re-reading it."""
+        ticker = clean_tickers([ticker])[0]
         if not self.path(ticker).exists():
             return None
         fields = (self.manifest() if manifest is None else manifest).get(ticker)
         if fields is None or fields.get("sha256") != self._file_checksum(ticker):
             # The file was written but the process died before the manifest update.
-            series = self.read(ticker)
-            return self._entry(ticker, series, source="unknown", updated="", covered_from=None)
-        try:
-            return CacheEntry(ticker=ticker, **fields)
-        except TypeError as exc:
-            raise self._corrupt_manifest(exc) from None
+            return self._footer_entry(ticker, updated="")
+        return CacheEntry(ticker=ticker, **fields)
+
+    def repair(self) -> tuple[list[CacheEntry], list[str]]:
+        """Rewrite the manifest from the Parquet footers: (entries now listed, messages for corrupt files).
+
+        Corrupt files are left in place and left out of the manifest.
+        """
+        require_writable(self.dir)
+        with folder_lock(self.dir):
+            entries, corrupt = self._rebuild()
+        return entries, corrupt
 
     def entries(self) -> list[CacheEntry]:
         """One entry per cached ticker, sorted by ticker."""
@@ -119,6 +147,7 @@ class PriceCache:
 
     def read(self, ticker: str) -> pd.Series:
         """The cached closes of ``ticker``; ``CorruptCacheError`` if the file is damaged or foreign."""
+        ticker = clean_tickers([ticker])[0]
         path = self.path(ticker)
         try:
             table = pq.ParquetFile(path).read(use_threads=False)
@@ -149,18 +178,20 @@ class PriceCache:
         validate_closes({ticker: series})
         series = price_series(series.index, series.to_numpy(), ticker)
         checksum = series_checksum(series)
-        old = self.entry(ticker)
         covered = min(covered_from or f"{series.index[0]:%Y-%m-%d}", f"{series.index[0]:%Y-%m-%d}")
-        if old is not None and old.sha256 == checksum and old.covered_from == covered:
-            return "unchanged"
-        table = pa.table(
-            {"date": pa.array(series.index.to_numpy()), "close": pa.array(series.to_numpy())}
-        ).replace_schema_metadata({_META_KEY: checksum.encode()})
-        atomic_write(self.path(ticker), lambda tmp: pq.write_table(table, str(tmp)))
-        entry = self._entry(
-            ticker, series, source=source, updated=self._clock(), covered_from=covered
-        )
-        self._write_manifest({**self.manifest(), ticker: _fields(entry)})
+        with folder_lock(self.dir):
+            old = self.entry(ticker)
+            if old is not None and old.sha256 == checksum and old.covered_from == covered:
+                return "unchanged"
+            origin = json.dumps({"source": source, "covered_from": covered}, sort_keys=True)
+            table = pa.table(
+                {"date": pa.array(series.index.to_numpy()), "close": pa.array(series.to_numpy())}
+            ).replace_schema_metadata({_META_KEY: checksum.encode(), _ORIGIN_KEY: origin.encode()})
+            atomic_write(self.path(ticker), lambda tmp: pq.write_table(table, str(tmp)))
+            entry = self._entry(
+                ticker, series, source=source, updated=self._clock(), covered_from=covered
+            )
+            self._write_manifest({**self.manifest(), ticker: _fields(entry)})
         return "new" if old is None else "updated"
 
     def remove(self, tickers: Sequence[str]) -> list[str]:
@@ -171,25 +202,39 @@ class PriceCache:
             raise UserInputError(
                 f"not in the cache {self.dir}: {', '.join(absent)}; see `backtest data list` for what is cached"
             )
-        manifest = self.manifest()
-        for ticker in wanted:
-            self.path(ticker).unlink()
-            manifest.pop(ticker, None)
-        self._write_manifest(manifest)
+        require_writable(self.dir)
+        with folder_lock(self.dir):
+            manifest = self.manifest()
+            for ticker in wanted:
+                self.path(ticker).unlink()
+                manifest.pop(ticker, None)
+            self._write_manifest(manifest)
         return list(wanted)
 
     def clear(self) -> list[str]:
         """Delete every cached price file, leftover temp file and the manifest; return the tickers removed."""
-        removed = self.tickers()
-        if self.dir.is_dir():
+        if not self.dir.is_dir():
+            return []
+        require_writable(self.dir)
+        with folder_lock(self.dir):
+            removed = self.tickers()
             for path in [*self.dir.glob("*.parquet"), *self.dir.glob(".*.tmp"), self.manifest_path]:
                 path.unlink(missing_ok=True)
         return removed
 
     def load(
-        self, tickers: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+        self,
+        tickers: Sequence[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        *,
+        calendar: str = DEFAULT_CALENDAR,
+        allow_extreme_moves: bool = False,
     ) -> PriceData:
-        """Aligned closes from the cache only; missing tickers raise ``DataUnavailableError`` with the fix."""
+        """Aligned closes from the cache only; missing tickers raise ``DataUnavailableError`` with the fix.
+
+        Notes include any manifest repair this object made.
+        """
         wanted = clean_tickers(tickers)
         missing = [t for t in wanted if not self.path(t).exists()]
         if missing:
@@ -197,7 +242,15 @@ class PriceCache:
                 f"not in the cache {self.dir}: {', '.join(missing)}; {_fix_hint(missing)}"
             )
         series = {ticker: self.read(ticker) for ticker in wanted}
-        return to_price_data(series, start, end, source="cache", notes=_stale_notes(series, end))
+        return to_price_data(
+            series,
+            start,
+            end,
+            source="cache",
+            notes=(*self.repairs, *_stale_notes(series, end)),
+            calendar=calendar,
+            allow_extreme_moves=allow_extreme_moves,
+        )
 
     def _entry(
         self, ticker: str, series: pd.Series, *, source: str, updated: str, covered_from: str | None
@@ -214,30 +267,73 @@ class PriceCache:
             covered_from=covered_from or first,
         )
 
-    def _file_checksum(self, ticker: str) -> str:
-        """The checksum stored in the file's footer (cheap: the data is not read)."""
+    def _footer(self, ticker: str) -> dict[bytes, bytes]:
+        """The file's schema metadata (cheap: the data is not read)."""
         path = self.path(ticker)
         try:
-            metadata = pq.read_schema(path).metadata or {}
+            return pq.read_schema(path).metadata or {}
         except (OSError, pa.ArrowException) as exc:
             raise self._corrupt(ticker, path, _one_line(exc)) from None
-        return metadata.get(_META_KEY, b"").decode()
+
+    def _file_checksum(self, ticker: str) -> str:
+        """The checksum stored in the file's footer."""
+        return self._footer(ticker).get(_META_KEY, b"").decode()
+
+    def _footer_entry(self, ticker: str, *, updated: str) -> CacheEntry:
+        """The entry of a verified file from its footer (source ``unknown`` for files from before footers had it)."""
+        series = self.read(ticker)
+        try:
+            origin = json.loads(self._footer(ticker).get(_ORIGIN_KEY, b"{}"))
+            source, covered = str(origin.get("source", UNKNOWN_SOURCE)), origin.get("covered_from")
+        except (ValueError, AttributeError):
+            source, covered = UNKNOWN_SOURCE, None
+        return self._entry(ticker, series, source=source, updated=updated, covered_from=covered)
+
+    def _rebuild(self) -> tuple[list[CacheEntry], list[str]]:
+        """Write the manifest from the footers (caller holds the lock): entries, corrupt-file messages.
+
+        ``updated`` becomes the file's modification time.
+        """
+        entries: list[CacheEntry] = []
+        corrupt: list[str] = []
+        for ticker in self.tickers():
+            try:
+                updated = dt.datetime.fromtimestamp(self.path(ticker).stat().st_mtime, dt.UTC)
+                entries.append(self._footer_entry(ticker, updated=updated.strftime("%Y-%m-%dT%H:%M:%SZ")))
+            except CorruptCacheError as exc:
+                corrupt.append(str(exc))
+        self._write_manifest({e.ticker: _fields(e) for e in entries})
+        return entries, corrupt
+
+    def _read_manifest(self) -> dict[str, dict]:
+        """The manifest's entries; ValueError/KeyError/TypeError when it is not a valid manifest."""
+        try:
+            text = self.manifest_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        entries = dict(json.loads(text)["tickers"])
+        expected = set(CacheEntry.__dataclass_fields__) - {"ticker"}
+        for ticker, fields in entries.items():
+            if not isinstance(fields, dict) or set(fields) != expected:
+                raise TypeError(f"entry {ticker!r} is not a cache entry")
+        return entries
 
     def _write_manifest(self, entries: dict[str, dict]) -> None:
         payload = {"version": 1, "tickers": dict(sorted(entries.items()))}
         atomic_write_text(self.manifest_path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
-
-    def _corrupt_manifest(self, exc: Exception) -> CorruptCacheError:
-        return CorruptCacheError(
-            f"cache manifest {self.manifest_path} is corrupt ({type(exc).__name__}); "
-            "run `backtest data clear` then re-import or re-fetch the prices"
-        )
 
     def _corrupt(self, ticker: str, path: Path, reason: str) -> CorruptCacheError:
         return CorruptCacheError(
             f"cache file {path} is corrupt ({reason}); run `backtest data clear {ticker}` "
             f"then re-import or re-fetch {ticker}"
         )
+
+
+def rebuild_summary(entries: Sequence[CacheEntry]) -> str:
+    """How a manifest rebuild went, for a note: ``rebuilt from the footers of N Parquet file(s)...``."""
+    unknown = sum(e.source == UNKNOWN_SOURCE for e in entries)
+    text = f"rebuilt from the footers of {len(entries)} Parquet file(s)"
+    return text + (f" ({unknown} written before footers kept the source: source unknown)" if unknown else "")
 
 
 def _fields(entry: CacheEntry) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtests.data.align import to_price_data
+from backtests.data.calendars import DEFAULT_CALENDAR
 from backtests.data.frames import PriceData
 from backtests.data.validate import clean_tickers, price_series, validate_closes
 from backtests.errors import UserInputError
@@ -128,7 +129,23 @@ class CsvSource:
         return {ticker: read_price_csv(files[ticker]) for ticker in wanted}
 
     def load(
-        self, tickers: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+        self,
+        tickers: Sequence[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        *,
+        calendar: str = DEFAULT_CALENDAR,
+        allow_extreme_moves: bool = False,
     ) -> PriceData:
-        """Aligned closes for ``tickers`` over ``[start, end]``."""
-        return to_price_data(self.read(tickers), start, end, source=self.label)
+        """Aligned closes for ``tickers`` over ``[start, end]`` on ``calendar``'s sessions."""
+        series = self.read(tickers)
+        files = self.files()
+        return to_price_data(
+            series,
+            start,
+            end,
+            source=self.label,
+            calendar=calendar,
+            allow_extreme_moves=allow_extreme_moves,
+            origins={ticker: str(files[ticker]) for ticker in series},
+        )

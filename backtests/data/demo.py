@@ -6,10 +6,11 @@ the tests run on a fresh machine.
 Model (figures in ``demo_calibration.csv`` and ``demo_correlations.csv``,
 computed by ``tools/calibrate_demo.py`` from 2010-2025 real daily log returns):
 
-- Business days from the fixed origin 2010-01-04 to today. The RNG draws one row
-  per day, in a fixed ticker order (all 43 tickers, whatever is requested), so a
-  date's values depend only on the seed and the tables, never on ``start``,
-  ``end`` or the tickers requested.
+- The sessions of an exchange calendar (``calendar``, default ``XNYS``: no
+  weekends, no US exchange holidays) from the fixed origin 2010-01-04 to today.
+  The RNG draws one row per session, in a fixed ticker order (all 43 tickers,
+  whatever is requested), so a date's values depend only on the seed, the
+  tables and the calendar, never on ``start``, ``end`` or the tickers requested.
 - Daily log return of ticker ``i``: ``drift_i / 252 + vol_i / sqrt(252) * x_i``.
   ``x`` is multivariate Student-t-like: correlated normals ``z = chol(C) e``
   divided by ``sqrt(W_i / (dof_i - 2))`` with ``W_i`` the chi-square
@@ -20,11 +21,11 @@ computed by ``tools/calibrate_demo.py`` from 2010-2025 real daily log returns):
 - Each ticker's path starts at 100 on its first date (the fund's first real
   date, clipped to 2010-01-04): NaN before, so the demo market is ragged like
   the real one.
-- Event shocks (``events``): on the next business day after an escalation,
+- Event shocks (``events``): on the next session after an escalation,
   a deterministic log-return shock ``s`` from ``_SHOCK_GROUPS`` /
   ``_CATEGORY_SHOCKS`` scaled by ``severity / 5``; a de-escalation gives
   ``-0.4 s`` (a relief rally). Each shock then follows ``_SHOCK_PROFILE``: a
-  further ``0.25 s`` over the next 9 business days, then a recovery of
+  further ``0.25 s`` over the next 9 sessions, then a recovery of
   ``1.25 s`` over 50, back to the path without the event. Shocks of several
   events add up, and are added to the random log returns: ``events=None``
   gives the same path without them.
@@ -46,6 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from backtests.data import calendars
+from backtests.data.calendars import DEFAULT_CALENDAR
 from backtests.data.frames import SYNTHETIC_LABEL, PriceData
 from backtests.dates import check_range, parse_date
 from backtests.errors import UserInputError
@@ -55,7 +58,7 @@ START_LEVEL = 100.0
 TRADING_DAYS = 252
 DEFAULT_SEED = 7
 
-# Log-return shock on the business day after an escalation of severity 5 (scaled
+# Log-return shock on the session after an escalation of severity 5 (scaled
 # linearly by severity / 5). Why these signs and sizes: a trade or security
 # escalation reprices global growth at once, so equities fall (about -4% for
 # SPY at severity 5, in line with the worst tariff days of 2018-2025); growth and
@@ -100,7 +103,7 @@ _CATEGORY_SHOCKS: dict[tuple[str, str], float] = {
 REFERENCE_SEVERITY = 5.0
 RELIEF_FRACTION = 0.4  # a de-escalation undoes 40% of the matching escalation shock
 
-# Daily log-return multiples of the headline shock ``s``, by business day after the event:
+# Daily log-return multiples of the headline shock ``s``, by session after the event:
 # day 1 the headline move; days 2-10 a further 0.25 s while markets digest the news (2018,
 # 2019 and April 2025 kept falling for a week or two); days 11-60 a recovery of 1.25 s.
 # It sums to zero on purpose: the calibrated drift already contains the real events, so the
@@ -109,6 +112,7 @@ _SHOCK_PROFILE = np.concatenate([[1.0], np.full(9, 0.25 / 9), np.full(50, -1.25 
 
 _GROUP_OF = {ticker: group for group, (members, _) in _SHOCK_GROUPS.items() for ticker in members}
 _EVENT_COLUMNS = ("date", "category", "direction", "severity")
+_HISTORY_DAYS = 150  # calendar days before the calendar in which events still matter (> 60 sessions)
 
 
 @dataclass(frozen=True)
@@ -142,29 +146,32 @@ def demo_prices(
     *,
     events: pd.DataFrame | None = None,
     seed: int = DEFAULT_SEED,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> PriceData:
-    """Synthetic demo data: seeded daily closes for ``tickers`` on business days ``[start, end]``.
+    """Synthetic demo data: seeded daily closes for ``tickers`` on ``calendar``'s sessions in ``[start, end]``.
 
     ``start`` defaults to (and is clipped to) 2010-01-04, ``end`` to (and is clipped
     to) today. ``events`` (columns ``date``, ``category``, ``direction``,
-    ``severity``) adds the documented shocks. Raises UserInputError for a ticker
-    the demo market does not cover or an empty date range.
+    ``severity``) adds the documented shocks. Tickers are case-insensitive. Raises
+    UserInputError for a ticker the demo market does not cover, an unknown
+    calendar or an empty date range.
     """
     calibration = load_calibration()
     wanted = _check_tickers(tickers, calibration.table.index)
+    calendar = calendars.check_calendar(calendar)
     start, end, notes = _clip_range(
         parse_date(start, what="--start"), parse_date(end, what="--end")
     )
-    calendar = pd.bdate_range(ORIGIN, end, name="date", unit="ns")
-    returns = _random_log_returns(calibration, wanted, len(calendar), seed)
+    sessions = calendars.sessions(calendar, ORIGIN, end)
+    returns = _random_log_returns(calibration, wanted, len(sessions), seed)
     if events is not None:
-        returns += event_shocks(events, calendar, wanted).to_numpy()
+        returns += event_shocks(events, sessions, wanted, exchange=calendar).to_numpy()
         notes.append("event shocks added after escalation and de-escalation dates")
-    closes = _closes_from_returns(returns, calendar, calibration.table.loc[wanted, "first_date"])
+    closes = _closes_from_returns(returns, sessions, calibration.table.loc[wanted, "first_date"])
     closes = closes.loc[start:end]
     if closes.empty:
         raise UserInputError(
-            f"no business day between {start.date()} and {end.date()} in the demo market;"
+            f"no {calendar} session between {start.date()} and {end.date()} in the demo market;"
             " widen --start/--end"
         )
     label = f"{SYNTHETIC_LABEL} (seed {seed}, calibrated to 2010-2025 ETF returns; not real prices)"
@@ -173,13 +180,18 @@ def demo_prices(
 
 
 def event_shocks(
-    events: pd.DataFrame, calendar: pd.DatetimeIndex, tickers: Sequence[str]
+    events: pd.DataFrame,
+    calendar: pd.DatetimeIndex,
+    tickers: Sequence[str],
+    *,
+    exchange: str = DEFAULT_CALENDAR,
 ) -> pd.DataFrame:
     """The ``calendar x tickers`` log-return shocks the events add (0.0 where none).
 
-    ``calendar`` is consecutive business days. An event dated ``D`` hits the
-    business day after ``D`` and then follows ``_SHOCK_PROFILE``; only
-    ``escalation`` and ``de-escalation`` rows count; shocks of several events add up.
+    ``calendar`` is consecutive sessions of ``exchange``. An event dated ``D`` hits
+    the first session after ``D`` and then follows ``_SHOCK_PROFILE`` (counted in
+    sessions); only ``escalation`` and ``de-escalation`` rows count; shocks of
+    several events add up.
     """
     missing = [column for column in _EVENT_COLUMNS if column not in events.columns]
     if missing:
@@ -191,7 +203,7 @@ def event_shocks(
     sign = events["direction"].map(signs).astype("float64")
     hits = pd.DataFrame(
         {
-            "day": pd.to_datetime(events["date"]).dt.normalize() + pd.offsets.BDay(1),
+            "day": pd.to_datetime(events["date"]).dt.normalize(),
             "scale": sign * pd.to_numeric(events["severity"], errors="coerce") / REFERENCE_SEVERITY,
             "category": events["category"].astype(str),
         }
@@ -200,8 +212,9 @@ def event_shocks(
     # by ``offset``: an event just before the calendar still adds the tail of its profile.
     offset = len(_SHOCK_PROFILE)
     headline = np.zeros((len(calendar) + offset, len(tickers)))
-    rows = _business_days_after(calendar, hits["day"]) if len(calendar) else np.array([], int)
-    for row, category, scale in zip(rows, hits["category"], hits["scale"]):
+    if len(calendar):
+        hits = _sessions_after(calendar, hits, exchange)
+    for row, category, scale in zip(hits.get("row", ()), hits["category"], hits["scale"]):
         if -offset < row < len(calendar):
             headline[row + offset] += scale * _shock_vector(category, tickers)
     shocks = np.zeros((len(calendar), len(tickers)))
@@ -210,10 +223,16 @@ def event_shocks(
     return pd.DataFrame(shocks, index=calendar, columns=list(tickers))
 
 
-def _business_days_after(calendar: pd.DatetimeIndex, days: pd.Series) -> np.ndarray:
-    """Business-day count from the calendar's first day to each of ``days`` (negative before)."""
-    first = calendar[0].to_datetime64().astype("datetime64[D]")
-    return np.busday_count(first, days.to_numpy().astype("datetime64[D]"))
+def _sessions_after(calendar: pd.DatetimeIndex, hits: pd.DataFrame, exchange: str) -> pd.DataFrame:
+    """``hits`` with ``row``: the row in ``calendar`` of the first session after ``day`` (negative before it).
+
+    Sessions are counted from ``_HISTORY_DAYS`` calendar days before the calendar
+    (more than the shock profile's length in sessions); earlier events are dropped.
+    """
+    sessions = calendars.sessions(exchange, calendar[0] - pd.Timedelta(days=_HISTORY_DAYS), calendar[-1])
+    hits = hits[hits["day"] >= sessions[0]]
+    after = sessions.searchsorted(hits["day"].to_numpy(dtype="datetime64[ns]"), side="right")
+    return hits.assign(row=after - sessions.searchsorted(calendar[0]))
 
 
 def _shock_vector(category: str, tickers: Sequence[str]) -> np.ndarray:
@@ -225,7 +244,7 @@ def _shock_vector(category: str, tickers: Sequence[str]) -> np.ndarray:
 
 
 def _check_tickers(tickers: Sequence[str], known: pd.Index) -> list[str]:
-    wanted = list(dict.fromkeys(tickers))
+    wanted = list(dict.fromkeys(str(ticker).strip().upper() for ticker in tickers))
     if not wanted:
         raise UserInputError(
             "no tickers requested from the demo market; name at least one, e.g. SPY"
@@ -313,7 +332,7 @@ def _fixed_order_product(normals: np.ndarray, loadings: np.ndarray) -> np.ndarra
 def _closes_from_returns(
     returns: np.ndarray, calendar: pd.DatetimeIndex, first_dates: pd.Series
 ) -> pd.DataFrame:
-    """Closes at 100 on each ticker's first business day on or after its first date (clipped
+    """Closes at 100 on each ticker's first session on or after its first date (clipped
     to the origin); NaN before."""
     first_rows = calendar.searchsorted(first_dates.clip(lower=ORIGIN).to_numpy())
     rows = np.arange(len(calendar))[:, None]

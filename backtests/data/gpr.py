@@ -10,7 +10,8 @@ Accepted layouts (detected from the header; CSV, .xls or .xlsx, sniffed from the
 
 Normalised frame: float columns ``gpr``, ``gpr_acts``, ``gpr_threats`` on a
 sorted, unique ``DatetimeIndex`` named ``date`` (calendar days, or month
-starts). Rows with no value at all (the index not yet published) are dropped.
+starts). Rows with no value at all (the index not yet published) are dropped;
+a negative value is an error (the index counts articles: never below 0).
 The cache holds ``<data_dir>/gpr/gpr_daily.parquet``, ``gpr_monthly.parquet``
 and ``manifest.json`` (source, import time, first/last date per kind).
 """
@@ -35,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtests.atomic import atomic_write, atomic_write_text
+from backtests.data.storage import folder_lock, require_writable
 from backtests.errors import BacktestError, DataUnavailableError, UserInputError
 from backtests.paths import data_dir as resolve_data_dir
 
@@ -199,6 +201,13 @@ def _normalise(header: list[str], rows: Rows, layout: _Layout, name: str) -> pd.
             continue
         where = f"{name}:{line}:{layout.date_column}"
         date = _parse_date(cells[0], layout.kind == "monthly", where)
+        negative = [(column, n) for column, n in zip(columns[1:], numbers) if n < 0]
+        if negative:
+            column, value = negative[0]
+            raise UserInputError(
+                f"{name}:{line}:{column}: {value:g} on {date:%Y-%m-%d} is negative; "
+                "the GPR index is never below 0, fix the cell or leave it empty"
+            )
         if date in first_line:
             raise UserInputError(f"{where}: {date:%Y-%m-%d} appears again (first on line {first_line[date]}); keep one")
         first_line[date] = line
@@ -280,18 +289,27 @@ def cached_gpr(data_dir: str | os.PathLike[str] | None = None, *, kind: str = "d
 
 def _read_manifest(path: Path) -> dict[str, dict[str, object]]:
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except (OSError, ValueError):
         return {}  # an unreadable manifest is rewritten on the next import
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def store_gpr(
     frame: pd.DataFrame, kind: str, source: str, data_dir: str | os.PathLike[str] | None = None
 ) -> GprImport:
-    """Cache a normalised frame; leaves every file untouched when the same data from the same source is there."""
+    """Cache a normalised frame; leaves every file untouched when the same data from the same source is there.
+
+    The manifest's read-modify-write holds the folder's inter-process lock.
+    """
     folder = _cache_folder(data_dir)
     target = folder / f"gpr_{kind}.parquet"
     manifest_path = folder / "manifest.json"
+    with folder_lock(folder):
+        return _store_locked(frame, kind, source, target, manifest_path)
+
+
+def _store_locked(frame: pd.DataFrame, kind: str, source: str, target: Path, manifest_path: Path) -> GprImport:
     manifest = _read_manifest(manifest_path)
     cached = _read_parquet(target)
     unchanged = cached is not None and cached.equals(frame) and manifest.get(kind, {}).get("source") == source
@@ -309,7 +327,8 @@ def store_gpr(
 
 
 def import_gpr(path: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None) -> GprImport:
-    """Read a GPR file (daily or monthly, detected) and cache it."""
+    """Read a GPR file (daily or monthly, detected) and cache it (an unwritable cache fails first)."""
+    require_writable(_cache_folder(data_dir))
     data = _read_bytes(path)
     kind, frame = parse_gpr_bytes(data, str(path))
     source = f"file:{Path(path).resolve()} sha256:{hashlib.sha256(data).hexdigest()}"
@@ -331,6 +350,7 @@ def fetch_gpr(
     ``opener(url, timeout=...)`` returns a context manager with ``read()``
     (default ``urllib.request.urlopen``; tests pass a fake).
     """
+    require_writable(_cache_folder(data_dir))
     open_url = opener or urllib.request.urlopen
     suggestion = "download it in a browser and run `backtest data import-gpr FILE`"
     try:

@@ -4,6 +4,9 @@ Sources: ``prices_dir`` (CSV files read directly), ``cache``, ``yahoo`` (fetch
 missing ranges into the cache, then read it), ``demo`` (synthetic market) and
 ``auto``: the cache when it holds every ticker, else Yahoo, else -- only when
 Yahoo is unreachable -- the demo market, announced loudly in ``PriceData.notes``.
+Whatever the source, prices come out on the sessions of one exchange calendar
+(``calendar``, policy in ``align``), and absurd one-day moves are errors unless
+``allow_extreme_moves``. Tickers are case-insensitive (``spy`` is ``SPY``).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import pandas as pd
 
 from backtests import paths
 from backtests.data.cache import PriceCache
+from backtests.data.calendars import DEFAULT_CALENDAR, check_calendar
 from backtests.data.csvfile import CsvSource
 from backtests.data.frames import PriceData
+from backtests.data.storage import require_writable
 from backtests.data.validate import clean_tickers
 from backtests.data.yahoo import (
     EARLIEST_START,
@@ -45,23 +50,31 @@ def load_prices(
     data_dir: str | os.PathLike[str] | None = None,
     events: pd.DataFrame | None = None,
     yahoo: YahooSource | None = None,
+    calendar: str = DEFAULT_CALENDAR,
+    allow_extreme_moves: bool = False,
 ) -> PriceData:
     """Adjusted daily closes for ``tickers`` over ``[start, end]`` (inclusive) as ``PriceData``.
 
+    Rows are the sessions of exchange calendar ``calendar`` (an ``exchange_calendars``
+    name). ``allow_extreme_moves`` accepts one-day moves beyond 10x (or below 0.1x).
     ``events`` shapes the demo market's shocks; ``yahoo`` replaces the Yahoo adapter (tests).
+    Fetching into a cache that cannot be written fails before any download.
     """
     wanted = clean_tickers(tickers)
     start_ts, end_ts = parse_date(start, what="--start"), parse_date(end, what="--end")
     check_range(start_ts, end_ts)
+    calendar = check_calendar(calendar)
     if source not in SOURCES:
         raise UserInputError(f"source {source!r} is unknown; use one of {', '.join(SOURCES)}")
+    options = {"calendar": calendar, "allow_extreme_moves": allow_extreme_moves}
     if prices_dir is not None:
-        return CsvSource(prices_dir).load(wanted, start_ts, end_ts)
+        return CsvSource(prices_dir).load(wanted, start_ts, end_ts, **options)
     if source == "demo":
-        return _demo(wanted, start_ts, end_ts, events)
+        return _demo(wanted, start_ts, end_ts, events, calendar)
     cache = PriceCache(paths.data_dir(data_dir))
     if source == "cache" or (source == "auto" and all(cache.path(t).exists() for t in wanted)):
-        return cache.load(wanted, start_ts, end_ts)
+        return cache.load(wanted, start_ts, end_ts, **options)
+    require_writable(cache.dir)
     try:
         fetch_into_cache(cache, yahoo or YahooSource(), wanted, start_ts, end_ts)
     except YahooUnavailableError as exc:
@@ -70,8 +83,10 @@ def load_prices(
         missing = [t for t in wanted if not cache.path(t).exists()]
         cause = str(exc).split(";")[0]  # the what, without the how-to-fix (the note has its own)
         _require_demo_tickers(missing, cause)
-        return _announced_demo(wanted, start_ts, end_ts, events, reason=cause, missing=missing)
-    return dataclasses.replace(cache.load(wanted, start_ts, end_ts), source="yahoo")
+        return _announced_demo(
+            wanted, start_ts, end_ts, events, calendar, reason=cause, missing=missing
+        )
+    return dataclasses.replace(cache.load(wanted, start_ts, end_ts, **options), source="yahoo")
 
 
 def fetch_into_cache(
@@ -176,11 +191,12 @@ def _demo(
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     events: pd.DataFrame | None,
+    calendar: str,
 ) -> PriceData:
     # Imported only when demo data is wanted: it needs scipy and its calibration tables.
     from backtests.data.demo import demo_prices
 
-    return demo_prices(list(tickers), start, end, events=events)
+    return demo_prices(list(tickers), start, end, events=events, calendar=calendar)
 
 
 def _require_demo_tickers(missing: Sequence[str], cause: str) -> None:
@@ -200,11 +216,12 @@ def _announced_demo(
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     events: pd.DataFrame | None,
+    calendar: str,
     *,
     reason: str,
     missing: Sequence[str],
 ) -> PriceData:
-    demo = _demo(tickers, start, end, events)
+    demo = _demo(tickers, start, end, events, calendar)
     warning = (
         "USING SYNTHETIC DEMO DATA, NOT REAL PRICES: the cache lacks "
         f"{', '.join(missing)} and Yahoo failed: {reason}. "

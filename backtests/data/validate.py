@@ -1,9 +1,12 @@
-"""Checks on price series as they enter the system: ticker names, NaNs, signs, dates, gaps.
+"""Checks on price series as they enter the system: ticker names, NaNs, signs, ranges, dates, gaps, moves.
 
 Every adapter (CSV, cache, Yahoo) turns its input into one ``Series`` per ticker
 with :func:`price_series`, then calls :func:`validate_closes`. Problems a user
 must fix raise ``UserInputError`` naming the file (when known), ticker and date;
 suspicious gaps only produce notes, since some are real (the Sept 2001 closure).
+:func:`check_moves` flags absurd one-day moves (above ``MAX_DAILY_MOVE`` times
+or below its inverse); it is a separate check because a user may override it
+(``--allow-extreme-moves``, ``allow_extreme_moves=True``) when a move is real.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ import pandas as pd
 from backtests.errors import UserInputError
 
 GAP_DAYS = 10
+# Closes outside this range are no asset's price (and near 1e308 arithmetic overflows).
+MIN_PRICE = 1e-9
+MAX_PRICE = 1e12
+# A close more than 10 times (or less than a tenth of) the previous one is flagged.
+MAX_DAILY_MOVE = 10.0
+ALLOW_MOVES_FLAG = "--allow-extreme-moves"
 _DAY_NS = 86_400 * 10**9
 _TICKER_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.=^-]{0,19}$")
 
@@ -51,7 +60,8 @@ def price_series(dates: Iterable, closes: Iterable, ticker: str) -> pd.Series:
 def validate_closes(
     series_by_ticker: Mapping[str, pd.Series], *, origins: Mapping[str, str] | None = None
 ) -> tuple[str, ...]:
-    """Raise ``UserInputError`` on empty series, NaN or non-positive closes, duplicate or unsorted dates.
+    """Raise ``UserInputError`` on empty series, NaN, non-positive, infinite or out-of-range closes
+    (``MIN_PRICE`` to ``MAX_PRICE``), duplicate or unsorted dates.
 
     ``origins`` maps a ticker to the file it came from, named in messages.
     Returns notes for gaps longer than ``GAP_DAYS`` calendar days.
@@ -74,12 +84,18 @@ def _check_series(ticker: str, series: pd.Series, where: str) -> None:
         raise UserInputError(
             f"{where}{ticker} has no close (NaN) on {index[nan[0]]:%Y-%m-%d}; fill in the price or delete that row"
         )
-    bad = np.flatnonzero(values <= 0)
-    if bad.size:
-        raise UserInputError(
-            f"{where}{ticker} close is {values[bad[0]]:g} on {index[bad[0]]:%Y-%m-%d}; "
-            "prices must be positive, fix the value or delete that row"
-        )
+    rules = (
+        (values <= 0, "prices must be positive"),
+        (np.isinf(values), "prices must be finite numbers"),
+        ((values < MIN_PRICE) | (values > MAX_PRICE), f"prices must lie between {MIN_PRICE:g} and {MAX_PRICE:g}"),
+    )
+    for broken, rule in rules:
+        bad = np.flatnonzero(broken)
+        if bad.size:
+            raise UserInputError(
+                f"{where}{ticker} close is {values[bad[0]]:g} on {index[bad[0]]:%Y-%m-%d}; "
+                f"{rule}, fix the value or delete that row"
+            )
     steps = np.diff(index.asi8)
     dup = np.flatnonzero(steps == 0)
     if dup.size:
@@ -93,6 +109,25 @@ def _check_series(ticker: str, series: pd.Series, where: str) -> None:
             f"{where}{ticker} dates are out of order: {index[i + 1]:%Y-%m-%d} comes after "
             f"{index[i]:%Y-%m-%d}; sort the rows by date"
         )
+
+
+def check_moves(
+    series_by_ticker: Mapping[str, pd.Series], *, origins: Mapping[str, str] | None = None
+) -> None:
+    """Raise ``UserInputError`` at the first close above ``MAX_DAILY_MOVE`` times, or below its
+    inverse, the ticker's previous close (validated series: positive, finite, sorted)."""
+    for ticker, series in series_by_ticker.items():
+        values = series.to_numpy(dtype="float64")
+        ratio = values[1:] / values[:-1]
+        bad = np.flatnonzero((ratio > MAX_DAILY_MOVE) | (ratio < 1.0 / MAX_DAILY_MOVE))
+        if bad.size:
+            i = bad[0]
+            where = f"{origins[ticker]}: " if origins and ticker in origins else ""
+            raise UserInputError(
+                f"{where}{ticker} close goes from {values[i]:g} on {series.index[i]:%Y-%m-%d} to "
+                f"{values[i + 1]:g} on {series.index[i + 1]:%Y-%m-%d} (x{ratio[i]:.3g} in one step); "
+                f"fix the price (an unadjusted split?) or pass {ALLOW_MOVES_FLAG} if the move is real"
+            )
 
 
 def _gap_notes(ticker: str, index: pd.DatetimeIndex, where: str) -> list[str]:

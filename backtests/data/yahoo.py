@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from backtests.data.align import to_price_data
+from backtests.data.calendars import DEFAULT_CALENDAR
 from backtests.data.frames import PriceData
 from backtests.data.validate import clean_tickers, price_series
 from backtests.errors import DataUnavailableError, UserInputError
@@ -118,12 +119,25 @@ class YahooSource:
         )
 
     def load(
-        self, tickers: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+        self,
+        tickers: Sequence[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        *,
+        calendar: str = DEFAULT_CALENDAR,
+        allow_extreme_moves: bool = False,
     ) -> PriceData:
-        """Aligned closes straight from Yahoo; tickers Yahoo has no prices for are an error."""
+        """Aligned closes straight from Yahoo on ``calendar``'s sessions; tickers without prices are an error."""
         result = self.fetch(tickers, start, end)
         raise_failed(result.failed)
-        return to_price_data(result.closes, start, end, source=self.label)
+        return to_price_data(
+            result.closes,
+            start,
+            end,
+            source=self.label,
+            calendar=calendar,
+            allow_extreme_moves=allow_extreme_moves,
+        )
 
     def _download_once(
         self, tickers: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None

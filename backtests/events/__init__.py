@@ -1,19 +1,8 @@
-"""Geopolitical event calendars: the CSV format (``schema``) and its loader/validator (``calendar``).
+"""Geopolitical event calendars: the CSV format (``schema``), pure selection (``select``)
+and the file layer that reads, validates and appends files (``calendar``).
 
 The curated calendars ship in ``data/events/*.csv``; users add their own files
-in the same format. ``load_events`` returns the frame triggers consume.
+in the same format. ``calendar.load_events`` returns the frame triggers consume.
+This package's ``__init__`` imports nothing, so the pure core (triggers) can use
+``schema`` and ``select`` without loading the file layer.
 """
-
-from backtests.events.calendar import append_event, filter_events, load_events, validate_file
-from backtests.events.schema import ALL_COLUMNS, CATEGORIES, DIRECTIONS, REQUIRED_COLUMNS
-
-__all__ = [
-    "ALL_COLUMNS",
-    "CATEGORIES",
-    "DIRECTIONS",
-    "REQUIRED_COLUMNS",
-    "append_event",
-    "filter_events",
-    "load_events",
-    "validate_file",
-]

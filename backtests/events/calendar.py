@@ -19,16 +19,16 @@ from typing import Any
 import pandas as pd
 
 from backtests.atomic import atomic_write_text
-from backtests.dates import parse_date
 from backtests.errors import UserInputError
 from backtests.events.schema import (
     ALL_COLUMNS,
-    CATEGORIES,
-    DIRECTIONS,
     FRAME_COLUMNS,
+    DEFAULT_STAGE,
     LIST_SEPARATOR,
     PARSERS,
     REQUIRED_COLUMNS,
+    check_public_day,
+    format_public_at,
 )
 from backtests.params import suggest
 from backtests.paths import curated_events_dir
@@ -74,6 +74,11 @@ def parse_event(values: Mapping[str, str], line: int) -> tuple[dict[str, Any] | 
             event[column] = PARSERS[column](text)
         except ValueError as exc:
             problems.append(Problem(line, column, str(exc)))
+    if "date" in event and "public_at" in event:
+        try:
+            check_public_day(event["date"], event["public_at"])
+        except ValueError as exc:
+            problems.append(Problem(line, "date", str(exc)))
     return (None if problems else event), problems
 
 
@@ -203,9 +208,38 @@ def _file_problems(content: _FileContent) -> list[Problem]:
     return [Problem(1, None, "no events below the header; add one event per line")]
 
 
-def validate_file(path: PathLike) -> list[str]:
-    """Every problem in an events file, each as ``file:line:column: message``; empty when valid."""
-    return [p.at(str(path)) for p in _file_problems(_read_events(Path(path)))]
+def validate_file(path: PathLike, *, combined_with: Sequence[PathLike] = ()) -> list[str]:
+    """Every problem in an events file, each as ``file:line:column: message``; empty when valid.
+
+    ``combined_with``: the files it will be used with (e.g. ``curated_files()``); an
+    event that duplicates one of theirs is a problem, as ``load_events`` would say.
+    The file itself, if listed there, is skipped. Problems of those files are not
+    reported (validate them on their own).
+    """
+    target = Path(path)
+    content = _read_events(target)
+    problems = _file_problems(content)
+    if not problems:
+        others: dict[tuple[pd.Timestamp, str, str], str] = {}
+        for other in combined_with:
+            other = Path(other)
+            if _same_file(other, target):
+                continue
+            for event in _read_events(other).events:
+                others.setdefault(_duplicate_key(event), f"{other}:{event['_line']}")
+        problems = [
+            Problem(event["_line"], "title", _duplicate_message(others[_duplicate_key(event)]))
+            for event in content.events
+            if _duplicate_key(event) in others
+        ]
+    return [p.at(str(path)) for p in problems]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 def curated_files() -> list[Path]:
@@ -243,63 +277,35 @@ def load_events(paths: Sequence[PathLike] = (), *, include_curated: bool = True)
     return events_frame(rows)
 
 
+#: Values of the optional chain columns for rows built without them (e.g. by tests or older callers).
+_CHAIN_DEFAULTS: Mapping[str, Any] = {"chain": "", "stage": DEFAULT_STAGE, "public_at": None}
+
+
 def events_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """A frame with exactly ``FRAME_COLUMNS`` and their dtypes from parsed event rows (kept in order)."""
-    frame = pd.DataFrame({column: [row[column] for row in rows] for column in FRAME_COLUMNS})
+    """A frame with exactly ``FRAME_COLUMNS`` and their dtypes from parsed event rows (kept in order).
+
+    ``chain``, ``stage`` and ``public_at`` may be missing from a row (then ``""``,
+    ``announced``, NaT); ``public_at`` becomes ``datetime64[ns, UTC]``.
+    """
+    frame = pd.DataFrame(
+        {
+            column: [row[column] if column in row else _CHAIN_DEFAULTS[column] for row in rows]
+            for column in FRAME_COLUMNS
+        }
+    )
     frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
     frame["severity"] = frame["severity"].astype("int64")
     for column in ("countries", "assets"):
         frame[column] = frame[column].astype(object)
+    frame["stage"] = frame["stage"].fillna(DEFAULT_STAGE).replace("", DEFAULT_STAGE)
+    frame["chain"] = frame["chain"].fillna("")
+    frame["public_at"] = pd.to_datetime(frame["public_at"], utc=True).astype("datetime64[ns, UTC]")
     return frame
 
 
-def _check_allowed(values: Iterable[str], allowed: Sequence[str], what: str) -> list[str]:
-    values = list(values)
-    for value in values:
-        if value not in allowed:
-            raise UserInputError(f"unknown {what} {value!r}; use one of {', '.join(allowed)}")
-    return values
-
-
-def filter_events(
-    events: pd.DataFrame,
-    *,
-    categories: Iterable[str] | None = None,
-    directions: Iterable[str] | None = None,
-    min_severity: int | None = None,
-    countries: Iterable[str] | None = None,
-    keywords: Iterable[str] | None = None,
-    since: str | dt.date | pd.Timestamp | None = None,
-    until: str | dt.date | pd.Timestamp | None = None,
-) -> pd.DataFrame:
-    """The events matching every given filter (None or empty: no filter), index reset.
-
-    ``countries`` keeps events naming any of them (case-insensitive); ``keywords``
-    keeps events whose title contains any of them (case-insensitive); ``since`` and
-    ``until`` are inclusive.
-    """
-    mask = pd.Series(True, index=events.index)
-    if categories:
-        mask &= events["category"].isin(_check_allowed(categories, CATEGORIES, "category"))
-    if directions:
-        mask &= events["direction"].isin(_check_allowed(directions, DIRECTIONS, "direction"))
-    if min_severity is not None:
-        mask &= events["severity"] >= min_severity
-    if countries:
-        wanted = {c.strip().upper() for c in countries}
-        mask &= events["countries"].map(lambda named: not wanted.isdisjoint(named)).astype(bool)
-    if keywords:
-        words = [k.casefold() for k in keywords]
-        mask &= events["title"].map(lambda title: any(w in title.casefold() for w in words)).astype(bool)
-    start, end = parse_date(since, what="since"), parse_date(until, what="until")
-    if start is not None:
-        mask &= events["date"] >= start
-    if end is not None:
-        mask &= events["date"] <= end
-    return events.loc[mask].reset_index(drop=True)
-
-
 def _cell(value: Any) -> str:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return format_public_at(pd.Timestamp(value))
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if isinstance(value, (list, tuple)):
@@ -319,6 +325,9 @@ def append_event(
     assets: str | Sequence[str] = "",
     source: str = "",
     notes: str = "",
+    chain: str = "",
+    stage: str = "",
+    public_at: str | dt.datetime = "",
     also_unique_in: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Validate one event and append it to ``path`` (created with a full header if missing or empty).
@@ -339,6 +348,9 @@ def append_event(
         "assets": assets,
         "source": source,
         "notes": notes,
+        "chain": chain,
+        "stage": stage,
+        "public_at": public_at,
     }
     cells = {column: _cell(value) for column, value in cells.items()}
     content = _read_events(target) if target.exists() else _FileContent(None, [], [], "")

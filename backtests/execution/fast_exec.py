@@ -1,15 +1,31 @@
 """Fast executor: the reference execution model, compiled with numba, for many configurations.
 
-Targets come in linear form ``W_c[t] = base[t] + exposure[c, t] * shift[t]``. For each
+Targets come in linear form ``W_c[t] = base[t] + exposure_c[t] * shift[t]``. For each
 configuration the path is the one ``run_backtrader`` produces (see ``rules``): at close
-``t`` mark to market, decide with ``must_trade`` (first day, target change, schedule,
-drift), size with ``plan_trades`` (sell first, buys trimmed to the cash), fill sells at
+``t`` mark to market, decide with ``trades_due`` (first day, target change, schedule,
+drift), size with ``size_trades`` (sell first, buys trimmed to the cash), fill sells at
 ``p(1-slip)`` and buys at ``p(1+slip)`` with commission on the fill notional, fractional
 shares, equity = cash + sum q p after trading.
 
-Configurations run in parallel (``numba.prange``), in chunks of ``CHUNK`` (exposure rows are
-copied per chunk); each path is reduced to the metric statistics inside the compiled loop,
-so memory stays flat as C grows unless ``keep_equity``.
+One compiled kernel (``_block``) runs every entry point:
+
+- ``simulate``: C exposure paths given as a C x T matrix; reduced to metrics.
+- ``simulate_responses``: the sweep path. The exposure is ``hedge_fraction * level`` with
+  the level from ``backtests.portfolio.response.hedge_step`` (the one definition of the
+  state machine), stepped inside the kernel over the full calendar (warm-up included; the
+  days before the first signal, when every level is 0, are skipped: ``resting_until``), so
+  no levels or exposure matrix is built. Returns daily returns (C x T).
+- ``run_fast``: one configuration with its holdings traced (the parity reference's twin).
+
+Layout: configurations are cut into blocks run in parallel (``numba.prange``); inside a block
+the state is ``N x M`` with the M configurations in the inner, contiguous dimension, so
+marking to market (one multiply-add per ticker and configuration) and the drift test run
+across configurations in SIMD. Configurations with the same level parameters are put side
+by side (they trade on the same days). Targets are recomputed only for configurations whose
+exposure changed; sizing (``size_trades``) and fills run, again across the block, only on
+days when some configuration trades (only for those). ``set_threads`` caps the threads.
+No fastmath: every configuration's arithmetic is plain IEEE, the same whatever its block,
+block size, chunk, thread count or ``--jobs``.
 """
 
 from __future__ import annotations
@@ -31,14 +47,20 @@ from backtests.execution.rules import (
     RebalanceRule,
     aligned_targets,
     listed_prices,
-    must_trade,
-    plan_trades,
     row_changed,
     scheduled_days,
+    size_trades,
+    trades_due,
 )
 from backtests.metrics import N_STATS, calendar_years, metrics_from_stats, row_stats
+from backtests.portfolio.response import check_signal, hedge_step, resting_until
 
-CHUNK = 4096
+#: Configurations per ``simulate`` chunk (its equity buffer is CHUNK x T).
+CHUNK = 1024
+#: Largest block of configurations one thread advances together.
+BLOCK = 128
+#: Days of results a block collects before writing them to each configuration's row.
+_TILE = 8
 
 
 @dataclass(frozen=True)
@@ -51,65 +73,361 @@ class FastResult:
     equity: np.ndarray | None = None
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract"})
-def _path(
-    closes,
+def set_threads(n: int) -> int:
+    """Cap the numba threads this process's kernels use at ``n`` (at least 1); returns the cap.
+
+    Call it in each worker process before simulating, e.g. ``n = cores // processes``, so that
+    processes x threads never exceed the cores. Numba applies the cap to parallel regions
+    launched from the calling thread.
+    """
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()
+
+
+@numba.njit(cache=True)
+def _trade(q, p, cash, target, commission, slippage, due, delta, traded, value):
+    """Size (``size_trades``) and fill every column of a block at close ``p``: sells first, then buys,
+    each at the slipped close with commission on the fill notional. ``q`` (N x M), ``cash``,
+    ``traded`` (M,) are updated in place; ``value`` (M,) receives the post-trade equity."""
+    size_trades(q, p, cash, target, commission, slippage, due, delta)
+    n, m = q.shape
+    for buys in range(2):  # sells first
+        side = 1.0 if buys else -1.0
+        for i in range(n):
+            fill = p[i] * (1.0 + side * slippage)
+            for k in range(m):  # selects, not branches (adding 0 changes nothing): SIMD across k
+                fills = delta[i, k] * side > 0.0
+                notional = abs(delta[i, k]) * fill
+                cash[k] += (-side * notional - commission * notional) if fills else 0.0
+                traded[k] += notional if fills else 0.0
+                q[i, k] += delta[i, k] if fills else 0.0
+    _mark(q, p, cash, value)
+
+
+@numba.njit(cache=True)
+def _mark(q, p, cash, value):
+    """``value[k] = cash[k] + sum_i q[i, k] p[i]`` (summed in ticker order)."""
+    for k in range(q.shape[1]):
+        value[k] = cash[k]
+    for i in range(q.shape[0]):
+        price = p[i]
+        for k in range(q.shape[1]):
+            value[k] += q[i, k] * price
+
+
+@numba.njit(cache=True)
+def _block(
+    rows,
+    prices,
     base,
     shift,
     static,
-    exposure,
     scheduled,
+    day_of,
+    signal,
+    release,
+    fraction,
+    hold,
+    up,
+    down,
+    exits,
+    exposure,
     commission,
     slippage,
     drift,
     cash0,
-    equity,
+    as_returns,
+    out,
+    traded,
     holdings,
     cash_path,
 ):
-    """Simulate one configuration; fill ``equity`` (T); when ``holdings`` is T x N also the trace.
+    """The configurations ``rows`` (lane k is configuration ``rows[k]``): fill their rows of ``out``
+    (equity, or returns when ``as_returns``) and of ``traded``.
 
-    ``static[t]``: base and shift rows equal those of ``t-1``, so with an unchanged exposure the
-    target row is bitwise the same and is not recomputed. Returns the traded notional.
-    ``fastmath`` allows only reassociation and fused multiply-add (sums in another order,
-    ~1e-16 relative; NaN/inf semantics kept): about +30% speed.
+    Exposure source: with a non-empty ``signal`` (calendar days), ``fraction * level`` with
+    the level stepped by ``hedge_step`` every calendar day and ``day_of[d]`` the run day of
+    calendar day ``d`` (-1 outside the run); otherwise ``exposure[c, t]``. ``static[t]``: base
+    and shift rows equal those of ``t - 1``. When ``holdings`` is T x N, lane 0's post-trade
+    holdings and cash are traced.
+
+    Days on which only some lanes trade move those lanes into packed scratch columns, size
+    and fill them there, and move them back, so the cost follows the number of trades.
+    Results are collected ``_TILE`` days at a time and written as short runs of each row.
     """
-    n_days, n = closes.shape
+    m = rows.shape[0]
+    n_days, n = prices.shape
+    fused = signal.shape[0] > 0
+    steps = signal.shape[0] if fused else n_days
     trace = holdings.shape[0] == n_days
-    q = np.zeros(n)
-    target = np.empty(n)
-    fresh = np.empty(n)
-    delta = np.empty(n)
-    cash = cash0
-    traded = 0.0
-    for t in range(n_days):
-        p = closes[t]
-        value = cash
-        for i in range(n):
-            value += q[i] * p[i]
-        changed = False
-        if t == 0 or not (static[t] and exposure[t] == exposure[t - 1]):
+    k_fraction, k_hold, k_up, k_down, k_exits = (
+        np.zeros(m),
+        np.ones(m, np.int64),
+        np.ones(m),
+        np.ones(m),
+        np.zeros(m, np.int64),
+    )
+    if fused:
+        k_fraction, k_hold, k_up, k_down, k_exits = (
+            fraction[rows],
+            hold[rows],
+            up[rows],
+            down[rows],
+            exits[rows],
+        )
+    active = np.zeros(m, dtype=np.int64)
+    desired = np.zeros(m)
+    remaining = np.zeros(m, dtype=np.int64)
+    level = np.zeros(m)
+    x_in_force = np.zeros(m)
+    x = np.zeros(m)
+    target = np.zeros((n, m))
+    q = np.zeros((n, m))
+    cash = np.full(m, cash0)
+    value = np.empty(m)
+    previous = np.full(m, cash0)
+    changed = np.zeros(m, dtype=np.bool_)
+    due = np.zeros(m, dtype=np.bool_)
+    everyone = np.ones(m, dtype=np.bool_)
+    notional = np.zeros(m)
+    tile = np.empty((_TILE, m))
+    fresh, old = np.empty(n), np.empty(n)
+    delta, pack_q, pack_target, pack_delta = (
+        np.empty(n * m),
+        np.empty(n * m),
+        np.empty(n * m),
+        np.empty(n * m),
+    )
+    pick, pack_cash, pack_notional, pack_value = (
+        np.empty(m, np.int64),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+    )
+    for step in range(steps):
+        if fused:
+            hedge_step(
+                signal[step],
+                release[step],
+                k_hold,
+                k_up,
+                k_down,
+                k_exits,
+                active,
+                desired,
+                remaining,
+                level,
+            )
+            t = day_of[step]
+            if t < 0:
+                continue
+        else:
+            t = step
+        first = t == 0
+        moved = first or not static[t]  # every lane's target row must be recomputed
+        for k in range(m):
+            x[k] = k_fraction[k] * level[k] if fused else exposure[rows[k], t]
+            changed[k] = False
+        for k in range(m):
+            moved |= x[k] != x_in_force[k]
+        if moved:  # rare: only lanes whose exposure (or the base/shift row) changed
+            for k in range(m):
+                if first or not static[t] or x[k] != x_in_force[k]:
+                    for i in range(n):
+                        fresh[i] = base[t, i] + x[k] * shift[t, i]
+                        old[i] = target[i, k]
+                        target[i, k] = fresh[i]
+                    changed[k] = not first and row_changed(old, fresh)
+                    x_in_force[k] = x[k]
+        p = prices[t]
+        _mark(q, p, cash, value)
+        trades_due(first, scheduled[t], changed, q, p, value, target, drift, due)
+        count = 0
+        for k in range(m):
+            count += due[k]
+        if 0 < count < m:
+            j = 0
+            for k in range(m):
+                if due[k]:
+                    pick[j] = k
+                    j += 1
+        if count == m:
+            _trade(
+                q,
+                p,
+                cash,
+                target,
+                commission,
+                slippage,
+                everyone,
+                delta.reshape((n, m)),
+                notional,
+                value,
+            )
+        elif count > 0:
+            tq, tt = (
+                pack_q[: n * count].reshape((n, count)),
+                pack_target[: n * count].reshape((n, count)),
+            )
+            for j in range(count):
+                pack_cash[j], pack_notional[j] = cash[pick[j]], notional[pick[j]]
             for i in range(n):
-                fresh[i] = base[t, i] + exposure[t] * shift[t, i]
-            changed = t > 0 and row_changed(target, fresh)
-            target, fresh = fresh, target
-        if must_trade(t == 0, scheduled[t], changed, q, p, value, target, drift):
-            plan_trades(q, p, cash, target, commission, slippage, delta)
-            for side in (-1.0, 1.0):
-                for i in range(n):
-                    if delta[i] * side > 0.0:
-                        notional = abs(delta[i]) * p[i] * (1.0 + side * slippage)
-                        cash += -side * notional - commission * notional
-                        q[i] += delta[i]
-                        traded += notional
-            value = cash
+                for j in range(count):
+                    tq[i, j], tt[i, j] = q[i, pick[j]], target[i, pick[j]]
+            _trade(
+                tq,
+                p,
+                pack_cash[:count],
+                tt,
+                commission,
+                slippage,
+                everyone[:count],
+                pack_delta[: n * count].reshape((n, count)),
+                pack_notional[:count],
+                pack_value[:count],
+            )
             for i in range(n):
-                value += q[i] * p[i]
-        equity[t] = value
+                for j in range(count):
+                    q[i, pick[j]] = tq[i, j]
+            for j in range(count):
+                cash[pick[j]], notional[pick[j]], value[pick[j]] = (
+                    pack_cash[j],
+                    pack_notional[j],
+                    pack_value[j],
+                )
+        slot = t % _TILE  # run days come in order: t = 0, 1, ..., T - 1
+        for k in range(m):
+            tile[slot, k] = value[k] / previous[k] - 1.0 if as_returns else value[k]
+            previous[k] = value[k]
+        if slot == _TILE - 1 or t == n_days - 1:
+            for k in range(m):
+                for j in range(slot + 1):
+                    out[rows[k], t - slot + j] = tile[j, k]
         if trace:
-            holdings[t] = q
-            cash_path[t] = cash
-    return traded
+            holdings[t] = q[:, 0]
+            cash_path[t] = cash[0]
+    traded[rows] = notional
+
+
+@numba.njit(parallel=True, cache=True)
+def _run(
+    order,
+    block,
+    prices,
+    base,
+    shift,
+    static,
+    scheduled,
+    day_of,
+    signal,
+    release,
+    fraction,
+    hold,
+    up,
+    down,
+    exits,
+    exposure,
+    commission,
+    slippage,
+    drift,
+    cash0,
+    as_returns,
+    out,
+    traded,
+    holdings,
+    cash_path,
+):
+    """``_block`` over consecutive blocks of ``block`` configurations of ``order``, in parallel."""
+    n_configs = order.shape[0]
+    for b in numba.prange((n_configs + block - 1) // block):
+        _block(
+            order[b * block : min((b + 1) * block, n_configs)],
+            prices,
+            base,
+            shift,
+            static,
+            scheduled,
+            day_of,
+            signal,
+            release,
+            fraction,
+            hold,
+            up,
+            down,
+            exits,
+            exposure,
+            commission,
+            slippage,
+            drift,
+            cash0,
+            as_returns,
+            out,
+            traded,
+            holdings,
+            cash_path,
+        )
+
+
+@numba.njit(parallel=True, cache=True)
+def _reduce(equity, cash0, stats):
+    """Per row of ``equity``: ``row_stats`` of its returns, then final and mean equity."""
+    n_days = equity.shape[1]
+    for c in numba.prange(equity.shape[0]):
+        path = equity[c]
+        returns = np.empty(n_days)
+        returns[0] = path[0] / cash0 - 1.0
+        for t in range(1, n_days):
+            returns[t] = path[t] / path[t - 1] - 1.0
+        row_stats(returns, stats[c])
+        stats[c, N_STATS] = path[n_days - 1]
+        stats[c, N_STATS + 1] = path.mean()
+
+
+def _block_size(n_configs: int) -> int:
+    """Blocks of at most ``BLOCK``, small enough that every thread gets one."""
+    per_thread = -(-n_configs // numba.get_num_threads())
+    return max(1, min(BLOCK, per_thread))
+
+
+@dataclass(frozen=True)
+class _Market:
+    """Kernel inputs shared by every configuration: prices, linear targets, trading days."""
+
+    prices: np.ndarray
+    base: np.ndarray
+    shift: np.ndarray
+    static: np.ndarray
+    scheduled: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        closes: np.ndarray,
+        base: np.ndarray,
+        shift: np.ndarray,
+        schedule: str,
+        dates: pd.DatetimeIndex | None,
+        names: list[str] | None = None,
+    ) -> _Market:
+        """Check shapes, apply the late-listing rule (``listed_prices``), find static rows and schedule."""
+        closes = np.asarray(closes, dtype=float)
+        if closes.ndim != 2 or np.shape(base) != closes.shape or np.shape(shift) != closes.shape:
+            raise ValueError(
+                f"shapes disagree: closes {closes.shape}, base {np.shape(base)}, shift {np.shape(shift)}; "
+                "expected all three T x N"
+            )
+        base_f, shift_f = np.ascontiguousarray(base, float), np.ascontiguousarray(shift, float)
+        reach = np.abs(base_f) + np.abs(
+            shift_f
+        )  # nonzero wherever some configuration may hold the ticker
+        prices = np.ascontiguousarray(listed_prices(closes, reach, names=names, dates=dates))
+        return cls(
+            prices,
+            base_f,
+            shift_f,
+            _static_rows(base_f, shift_f),
+            _scheduled(dates, schedule, len(closes)),
+        )
 
 
 def _static_rows(base: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -119,54 +437,50 @@ def _static_rows(base: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return static
 
 
-@numba.njit(parallel=True, cache=True)
-def _chunk(
-    closes,
-    base,
-    shift,
-    static,
-    exposure,
-    scheduled,
-    commission,
-    slippage,
-    drift,
-    cash0,
-    equity,
-    traded,
-    stats,
-):
-    """Run ``_path`` for every row of ``exposure`` in parallel; reduce each path with ``row_stats``.
+_NO_SIGNAL = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
+_NO_RESPONSE = (np.zeros(0), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
-    ``equity`` is C x T to keep the paths, or 1 x T (scratch per configuration) otherwise.
-    """
-    no_trace = np.empty((1, closes.shape[1]))
-    no_cash = np.empty(1)
-    n_days = closes.shape[0]
-    keep = equity.shape[0] == exposure.shape[0]
-    for c in numba.prange(exposure.shape[0]):
-        path = equity[c] if keep else np.empty(n_days)
-        traded[c] = _path(
-            closes,
-            base,
-            shift,
-            static,
-            exposure[c],
-            scheduled,
-            commission,
-            slippage,
-            drift,
-            cash0,
-            path,
-            no_trace,
-            no_cash,
-        )
-        returns = np.empty(n_days)
-        returns[0] = path[0] / cash0 - 1.0
-        for t in range(1, n_days):
-            returns[t] = path[t] / path[t - 1] - 1.0
-        row_stats(returns, stats[c])
-        stats[c, N_STATS] = path[n_days - 1]
-        stats[c, N_STATS + 1] = path.mean()
+
+def _execute(
+    market: _Market,
+    costs: CostModel,
+    rebalance: RebalanceRule,
+    cash: float,
+    out: np.ndarray,
+    *,
+    signal: tuple[np.ndarray, np.ndarray, np.ndarray] = _NO_SIGNAL,
+    response: tuple[np.ndarray, ...] = _NO_RESPONSE,
+    exposure: np.ndarray | None = None,
+    as_returns: bool = False,
+    trace: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Fill ``out`` (C x T) with ``_run``; returns the traded notional per configuration."""
+    traded = np.zeros(out.shape[0])
+    holdings, cash_path = trace if trace is not None else (np.empty((0, 0)), np.empty(0))
+    # Configurations with the same level path side by side: they trade on the same days.
+    order = np.lexsort(response[-1:0:-1]) if len(response[0]) else np.arange(out.shape[0])
+    _run(
+        order,
+        _block_size(out.shape[0]) if trace is None else 1,
+        market.prices,
+        market.base,
+        market.shift,
+        market.static,
+        market.scheduled,
+        *signal,
+        *response,
+        np.empty((0, 0)) if exposure is None else exposure,
+        costs.commission,
+        costs.slippage,
+        rebalance.drift_threshold,
+        float(cash),
+        as_returns,
+        out,
+        traded,
+        holdings,
+        cash_path,
+    )
+    return traded
 
 
 def simulate(
@@ -185,49 +499,104 @@ def simulate(
     """Run C configurations (rows of ``exposure``, C x T) on ``closes`` (T x N; NaN before listing).
 
     ``dates`` (length T) is needed for weekly/monthly/quarterly schedules and for calendar-year
-    CAGR (without it years = T / periods). Memory beyond the inputs is O(C) unless ``keep_equity``.
+    CAGR (without it years = T / periods). Memory beyond the inputs is O(``CHUNK`` x T + C)
+    unless ``keep_equity``.
     """
-    n_configs, n_days = len(exposure), closes.shape[0]
-    if (
-        base.shape != closes.shape
-        or shift.shape != closes.shape
-        or np.shape(exposure)[1:] != (n_days,)
-    ):
+    market = _Market.build(closes, base, shift, rebalance.schedule, dates)
+    n_configs, n_days = len(exposure), market.prices.shape[0]
+    if np.ndim(exposure) != 2 or np.shape(exposure)[1] != n_days:
         raise ValueError(
-            f"shapes disagree: closes {closes.shape}, base {base.shape}, shift {shift.shape}, "
-            f"exposure {np.shape(exposure)}; expected T x N, T x N, T x N and C x T"
+            f"shapes disagree: closes {market.prices.shape}, exposure {np.shape(exposure)}; "
+            f"expected exposure C x T with T = {n_days}"
         )
-    reach = np.abs(base) + np.abs(shift)  # nonzero wherever some configuration may hold the ticker
-    prices = listed_prices(np.asarray(closes, dtype=float), reach, dates=dates)
-    scheduled = _scheduled(dates, rebalance.schedule, n_days)
-    base_f, shift_f = np.ascontiguousarray(base, float), np.ascontiguousarray(shift, float)
-    static = _static_rows(base_f, shift_f)
     stats = np.empty((n_configs, N_STATS + 2))
     traded = np.empty(n_configs)
     equity = np.empty((n_configs, n_days)) if keep_equity else None
     for start in range(0, n_configs, CHUNK):
         stop = min(start + CHUNK, n_configs)
+        paths = equity[start:stop] if equity is not None else np.empty((stop - start, n_days))
         block = np.ascontiguousarray(exposure[start:stop], dtype=float)
-        paths = equity[start:stop] if keep_equity else np.empty((1, n_days))
-        _chunk(
-            prices,
-            base_f,
-            shift_f,
-            static,
-            block,
-            scheduled,
-            costs.commission,
-            costs.slippage,
-            rebalance.drift_threshold,
-            float(cash),
-            paths,
-            traded[start:stop],
-            stats[start:stop],
-        )
+        traded[start:stop] = _execute(market, costs, rebalance, cash, paths, exposure=block)
+        _reduce(paths, float(cash), stats[start:stop])
     years = calendar_years(pd.DatetimeIndex(dates)) if dates is not None else n_days / periods
     metrics = metrics_from_stats(stats[:, :N_STATS], periods=periods, years=years)
     final, mean_equity = stats[:, N_STATS], stats[:, N_STATS + 1]
     return FastResult(metrics, final, annual_turnover(traded, mean_equity, n_days, periods), equity)
+
+
+def simulate_responses(
+    closes: np.ndarray,
+    base: np.ndarray,
+    shift: np.ndarray,
+    signal: np.ndarray,
+    release: np.ndarray,
+    in_period: np.ndarray,
+    hedge_fraction: np.ndarray,
+    hold_days: np.ndarray,
+    step_in: np.ndarray,
+    step_out: np.ndarray,
+    exit_on_release: np.ndarray,
+    costs: CostModel,
+    rebalance: RebalanceRule,
+    cash: float,
+    dates: pd.DatetimeIndex | None = None,
+    *,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Daily returns (C x T float64, one C-contiguous row per configuration) of C responses.
+
+    The same numbers as ``hedge_levels(signal, release, hold_days, step_in, step_out,
+    exit_on_release)``, then ``exposure = hedge_fraction[:, None] * levels[:, in_period]`` and
+    ``simulate(closes, base, shift, exposure, ..., keep_equity=True)``, then
+    ``r_t = E_t / E_{t-1} - 1`` with ``E_{-1} = cash``, computed in one fused pass.
+
+    ``closes``, ``base``, ``shift``: T x N on the run calendar ``dates``; ``signal`` (float in
+    [0, 1]), ``release`` (bool), ``in_period`` (bool, exactly T True): the full calendar,
+    warm-up included; the five response arrays: ``(C,)``. Memory beyond the inputs is the
+    C x T result plus O(C x N); pass ``out`` (C x T float64, C-contiguous) to reuse a buffer
+    across chunks (the result is written there and returned).
+    """
+    market = _Market.build(closes, base, shift, rebalance.schedule, dates)
+    signal_args, response = _response_inputs(
+        market, signal, release, in_period, (hedge_fraction, hold_days, step_in, step_out, exit_on_release)
+    )
+    returns = np.empty((response[0].shape[0], market.prices.shape[0]))
+    _execute(market, costs, rebalance, cash, returns, signal=signal_args, response=response, as_returns=True)
+    return returns
+
+
+def _response_inputs(
+    market: _Market, signal: np.ndarray, release: np.ndarray, in_period: np.ndarray, arrays: tuple
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
+    """Checked kernel inputs of the response mode: (day_of, signal, release) from the first
+    day a level can leave 0, and the five response arrays."""
+    n_days = market.prices.shape[0]
+    signal = np.ascontiguousarray(signal, dtype=float)
+    release = np.ascontiguousarray(release, dtype=bool)
+    check_signal(signal, release)
+    in_period = np.asarray(in_period, dtype=bool)
+    if in_period.shape != signal.shape or int(in_period.sum()) != n_days:
+        raise ValueError(
+            f"in_period must be a bool mask as long as the signal ({signal.shape[0]}) with exactly "
+            f"T = {n_days} days set; it has {in_period.shape} with {int(in_period.sum())} set"
+        )
+    hedge_fraction, hold_days, step_in, step_out, exit_on_release = arrays
+    response = (
+        np.ascontiguousarray(hedge_fraction, dtype=float),
+        np.ascontiguousarray(hold_days, dtype=np.int64),
+        np.ascontiguousarray(step_in, dtype=float),
+        np.ascontiguousarray(step_out, dtype=float),
+        np.asarray(exit_on_release, dtype=bool).astype(np.int64),
+    )
+    n_configs = response[0].shape[0]
+    if any(a.shape != (n_configs,) for a in response):
+        raise ValueError(
+            f"the response arrays must all be 1-d of one length; got {[a.shape for a in response]}"
+        )
+    day_of = np.full(signal.shape[0], -1, dtype=np.int64)
+    day_of[in_period] = np.arange(n_days)
+    skip = min(resting_until(signal), int(np.argmax(in_period)))  # every level is 0 before
+    return (day_of[skip:], signal[skip:], release[skip:]), response
 
 
 def _scheduled(dates: pd.DatetimeIndex | None, schedule: str, n_days: int) -> np.ndarray:
@@ -248,32 +617,68 @@ def run_fast(
     rebalance: RebalanceRule,
     cash: float,
 ) -> ExecutionResult:
-    """One configuration (``targets`` as given) through the compiled path, traced."""
+    """One configuration (``targets`` as given) through the compiled kernel, traced."""
     tickers = list(closes.columns)
     dates = pd.DatetimeIndex(closes.index)
     weights = aligned_targets(targets, closes)
-    prices = listed_prices(closes.to_numpy(dtype=float), weights, names=tickers, dates=dates)
-    n_days, n = prices.shape
-    scheduled = scheduled_days(dates, rebalance.schedule)
-    holdings, cash_path, equity = np.empty((n_days, n)), np.empty(n_days), np.empty(n_days)
-    zeros = np.zeros_like(weights)
-    _path(
-        prices,
+    market = _Market.build(
+        closes.to_numpy(dtype=float),
         weights,
-        zeros,
-        _static_rows(weights, zeros),
-        np.zeros(n_days),
-        scheduled,
-        costs.commission,
-        costs.slippage,
-        rebalance.drift_threshold,
-        float(cash),
-        equity,
-        holdings,
-        cash_path,
+        np.zeros_like(weights),
+        rebalance.schedule,
+        dates,
+        tickers,
     )
-    trades = _fills(dates, tickers, prices, holdings, costs)
-    return build_result(dates, tickers, prices, holdings, cash_path, float(cash), trades)
+    n_days, n = market.prices.shape
+    holdings, cash_path, equity = np.empty((n_days, n)), np.empty(n_days), np.empty((1, n_days))
+    _execute(
+        market,
+        costs,
+        rebalance,
+        cash,
+        equity,
+        exposure=np.zeros((1, n_days)),
+        trace=(holdings, cash_path),
+    )
+    trades = _fills(dates, tickers, market.prices, holdings, costs)
+    return build_result(dates, tickers, market.prices, holdings, cash_path, float(cash), trades, equity=equity[0])
+
+
+def run_fast_response(
+    closes: pd.DataFrame,
+    base: pd.DataFrame,
+    shift: pd.DataFrame,
+    signal: np.ndarray,
+    release: np.ndarray,
+    in_period: np.ndarray,
+    response: tuple[np.ndarray, ...],
+    costs: CostModel,
+    rebalance: RebalanceRule,
+    cash: float,
+) -> ExecutionResult:
+    """One response configuration (the five arrays of ``simulate_responses``, length 1), traced.
+
+    The same kernel mode as ``simulate_responses``: a run's returns equal a sweep's for the
+    same configuration bit for bit.
+    """
+    tickers = list(closes.columns)
+    dates = pd.DatetimeIndex(closes.index)
+    market = _Market.build(
+        closes.to_numpy(dtype=float),
+        base.reindex(columns=tickers).to_numpy(dtype=float),
+        shift.reindex(columns=tickers).to_numpy(dtype=float),
+        rebalance.schedule,
+        dates,
+        tickers,
+    )
+    n_days, n = market.prices.shape
+    signal_args, arrays = _response_inputs(market, signal, release, in_period, response)
+    holdings, cash_path, equity = np.empty((n_days, n)), np.empty(n_days), np.empty((1, n_days))
+    _execute(
+        market, costs, rebalance, cash, equity, signal=signal_args, response=arrays, trace=(holdings, cash_path)
+    )
+    trades = _fills(dates, tickers, market.prices, holdings, costs)
+    return build_result(dates, tickers, market.prices, holdings, cash_path, float(cash), trades, equity=equity[0])
 
 
 def _fills(

@@ -54,15 +54,17 @@ def build_result(
     cash: float,
     trades: pd.DataFrame,
     rejected_orders: int = 0,
+    equity: np.ndarray | None = None,
 ) -> ExecutionResult:
     """Assemble an ``ExecutionResult`` from post-trade ``holdings`` (T x N) and ``cash_path`` (T).
 
     ``prices`` are the (placeholder-filled) closes the holdings are marked at, ``cash`` the
-    starting cash; equity is ``cash_t + sum_i q_i p_i``.
+    starting cash; equity is ``cash_t + sum_i q_i p_i``, or ``equity`` as the executor marked
+    it (the fast kernel's own sums, so its returns equal a sweep's bit for bit).
     """
     index = pd.DatetimeIndex(dates, name="date")
     positions = holdings * prices
-    equity_values = cash_path + positions.sum(axis=1)
+    equity_values = cash_path + positions.sum(axis=1) if equity is None else np.asarray(equity, dtype=float)
     equity = pd.Series(equity_values, index=index, name="equity")
     previous = np.concatenate(([cash], equity_values[:-1]))
     returns = pd.Series(equity_values / previous - 1.0, index=index, name="returns")

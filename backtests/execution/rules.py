@@ -2,12 +2,13 @@
 
 One definition, used by the backtrader reference and the fast executor alike:
 
-- ``scheduled_days``, ``row_changed`` and ``must_trade`` decide *whether* to trade at close ``t``:
+- ``scheduled_days``, ``row_changed`` and ``trades_due`` (``must_trade`` for one
+  configuration) decide *whether* to trade at close ``t``:
   the first day; the target row changed (max |dW| > ``TARGET_CHANGE_TOL``); the
   first trading day of a new week/month/quarter (``"daily"``: every day,
   ``"none"``: never scheduled); or drift, max_i |w_i - W_i| > ``drift_threshold``
   with ``w`` the pre-trade weights marked at the close.
-- ``plan_trades`` decides *how much*: fractional share deltas to reach the target
+- ``size_trades`` (``plan_trades`` for one configuration) decides *how much*: fractional share deltas to reach the target
   weights at the close, sells first (at ``p(1-slip)``, commission on the fill
   notional), then buys (at ``p(1+slip)``, commission on the fill notional), all
   buys trimmed by one factor so their cost fits the cash after sells less a
@@ -17,7 +18,11 @@ One definition, used by the backtrader reference and the fast executor alike:
   its placeholder is that first price (back-filled) and its target must be 0.
 
 The kernels are numba ``@njit`` functions so the fast executor calls them inside
-its compiled loop and the backtrader strategy calls the very same code.
+its compiled loop and the backtrader strategy calls the very same code. The
+decision and the sizing are written for a block of configurations (``N x M``
+arrays, configurations in the inner, contiguous dimension, so the fast executor
+runs them in SIMD across configurations); ``must_trade`` and ``plan_trades`` are
+the same code on a block of one, for the backtrader strategy.
 """
 
 from __future__ import annotations
@@ -168,6 +173,37 @@ def row_changed(previous: np.ndarray, current: np.ndarray) -> bool:
 
 
 @numba.njit(cache=True)
+def trades_due(
+    first: bool,
+    scheduled: bool,
+    changed: np.ndarray,
+    q: np.ndarray,
+    p: np.ndarray,
+    value: np.ndarray,
+    target: np.ndarray,
+    drift_threshold: float,
+    due: np.ndarray,
+) -> None:
+    """Trade at this close? For a block of ``M`` configurations at once (the one definition).
+
+    ``due[k]`` = first day, scheduled day, ``changed[k]`` (the target row changed), or drift:
+    some ticker's pre-trade weight ``q[i, k] p[i] / value[k]`` is more than
+    ``drift_threshold`` away from ``target[i, k]`` (written without division). ``q`` and
+    ``target`` are ``N x M`` (configurations in the inner, contiguous dimension), ``changed``,
+    ``value`` and ``due`` are ``(M,)``.
+    """
+    for k in range(due.shape[0]):
+        due[k] = first or scheduled or changed[k]
+    if drift_threshold > 0.0 and not (first or scheduled):
+        for i in range(q.shape[0]):
+            price = p[i]
+            for k in range(due.shape[0]):
+                due[k] = due[k] | (
+                    abs(q[i, k] * price - target[i, k] * value[k]) > drift_threshold * value[k]
+                )
+
+
+@numba.njit(cache=True)
 def must_trade(
     first: bool,
     scheduled: bool,
@@ -178,17 +214,77 @@ def must_trade(
     target: np.ndarray,
     drift_threshold: float,
 ) -> bool:
-    """Trade at this close? First day, scheduled day, target changed, or drift above the threshold.
+    """``trades_due`` for one configuration (``q``, ``target``: ``(N,)``)."""
+    due = np.empty(1, dtype=np.bool_)
+    trades_due(
+        first,
+        scheduled,
+        np.array([changed]),
+        np.ascontiguousarray(q).reshape((-1, 1)),
+        p,
+        np.array([value]),
+        np.ascontiguousarray(target).reshape((-1, 1)),
+        drift_threshold,
+        due,
+    )
+    return due[0]
 
-    Drift compares pre-trade weights ``q_i p_i / value`` with ``target`` (written without division).
+
+@numba.njit(cache=True)
+def size_trades(
+    q: np.ndarray,
+    p: np.ndarray,
+    cash: np.ndarray,
+    target: np.ndarray,
+    commission: float,
+    slippage: float,
+    due: np.ndarray,
+    delta: np.ndarray,
+) -> None:
+    """Share changes (< 0 sell, > 0 buy) reaching ``target`` at close ``p``, for a block (the one definition).
+
+    ``q``, ``target`` and ``delta`` are ``N x M``, ``cash`` and ``due`` ``(M,)``: column ``k``
+    is one configuration; columns with ``due[k]`` False get 0. Per configuration, with
+    ``V = cash + sum_i q_i p_i``: ``d_i = W_i V / p_i - q_i`` (all of ``q_i`` when ``W_i = 0``),
+    0 when ``|d_i| p_i < DUST * V``. Sells are full-size; buys are scaled by one factor
+    ``k <= 1`` so that their cost at ``p(1+slip)`` plus commission fits the cash after sells
+    (at ``p(1-slip)``, less commission) minus ``CASH_SAFETY * V``; a scaled buy below the dust
+    size is dropped.
     """
-    if first or scheduled or changed:
-        return True
-    if drift_threshold > 0.0:
-        for i in range(q.shape[0]):
-            if abs(q[i] * p[i] - target[i] * value) > drift_threshold * value:
-                return True
-    return False
+    n, m = q.shape
+    value = cash.copy()
+    for i in range(n):
+        for k in range(m):
+            value[k] += q[i, k] * p[i]
+    cash_after_sells = cash.copy()
+    buy_cost = np.zeros(m)
+    for i in range(n):
+        sell_fill, buy_fill = p[i] * (1.0 - slippage), p[i] * (1.0 + slippage)
+        # Selects instead of branches (adding 0 leaves a sum as it is), one array written per
+        # loop: each loop runs in SIMD across k.
+        for k in range(m):
+            d = -q[i, k] if target[i, k] == 0.0 else target[i, k] * value[k] / p[i] - q[i, k]
+            delta[i, k] = 0.0 if (not due[k]) | (abs(d) * p[i] < DUST * value[k]) else d
+        for k in range(m):
+            sold = -delta[i, k] * sell_fill
+            cash_after_sells[k] += (sold - commission * sold) if delta[i, k] < 0.0 else 0.0
+        for k in range(m):
+            d = delta[i, k]
+            buy_cost[k] += (d * buy_fill + commission * d * buy_fill) if d > 0.0 else 0.0
+    scale = np.ones(m)
+    trim = np.zeros(m, dtype=np.bool_)
+    for k in range(m):
+        budget = cash_after_sells[k] - CASH_SAFETY * value[k]
+        trim[k] = buy_cost[k] > 0.0 and buy_cost[k] > budget
+        if trim[k]:
+            scale[k] = max(budget, 0.0) / buy_cost[k]
+    if trim.any():
+        for i in range(n):
+            for k in range(m):
+                if trim[k] and delta[i, k] > 0.0:
+                    delta[i, k] *= scale[k]
+                    if delta[i, k] * p[i] < DUST * value[k]:
+                        delta[i, k] = 0.0
 
 
 @numba.njit(cache=True)
@@ -201,36 +297,16 @@ def plan_trades(
     slippage: float,
     delta: np.ndarray,
 ) -> None:
-    """Fill ``delta`` with the share changes (< 0 sell, > 0 buy) reaching ``target`` at close ``p``.
-
-    Sells are full-size; buys are scaled by one factor ``k <= 1`` so that their cost at
-    ``p(1+slip)`` plus commission fits the cash after sells minus ``CASH_SAFETY * V``.
-    """
-    n = q.shape[0]
-    value = cash
-    for i in range(n):
-        value += q[i] * p[i]
-    dust = DUST * value
-    cash_after_sells = cash
-    buy_cost = 0.0
-    for i in range(n):
-        d = target[i] * value / p[i] - q[i]
-        if target[i] == 0.0:
-            d = -q[i]
-        if abs(d) * p[i] < dust:
-            d = 0.0
-        delta[i] = d
-        if d < 0.0:
-            fill = p[i] * (1.0 - slippage)
-            cash_after_sells += -d * fill - commission * (-d * fill)
-        elif d > 0.0:
-            fill = p[i] * (1.0 + slippage)
-            buy_cost += d * fill + commission * d * fill
-    budget = cash_after_sells - CASH_SAFETY * value
-    if buy_cost > 0.0 and buy_cost > budget:
-        k = max(budget, 0.0) / buy_cost
-        for i in range(n):
-            if delta[i] > 0.0:
-                delta[i] *= k
-                if delta[i] * p[i] < dust:
-                    delta[i] = 0.0
+    """``size_trades`` for one configuration: fill ``delta`` (``(N,)``) from ``q`` and ``target``."""
+    out = np.empty((q.shape[0], 1))
+    size_trades(
+        np.ascontiguousarray(q).reshape((-1, 1)),
+        p,
+        np.array([cash]),
+        np.ascontiguousarray(target).reshape((-1, 1)),
+        commission,
+        slippage,
+        np.ones(1, dtype=np.bool_),
+        out,
+    )
+    delta[:] = out[:, 0]

@@ -1,14 +1,18 @@
-"""The run folder: every file one run writes, each atomically, ``manifest.json`` last.
+"""The run folder: every file one run writes, staged and moved into place whole, ``manifest.json`` last.
 
 Layout (``reports/STRATEGY/RUN_ID/`` by default, or the ``--out`` folder itself)::
 
     tearsheet.html  events.html  metrics.json  config.toml
     returns.csv  weights.csv  targets.csv  trades.csv  triggers.csv  manifest.json
 
-A folder without ``manifest.json`` is incomplete (the run failed or is still
-writing); ``index`` and ``backtest report`` ignore it. ``metrics.json`` is
-byte-identical for identical inputs: sorted keys, floats rounded to 12
-significant digits, NaN/inf as ``null``, no timestamps (those live in the manifest).
+The files are written into a hidden staging sibling and the folder is renamed
+into place (``reports.folders``): a reader sees the old run or the new one, never
+a mix (no stale tearsheet beside a new manifest), and a folder that is not a run
+of ours is never replaced without ``force``. ``manifest.json`` (written last)
+proves a run folder is ours and complete; ``index`` and ``backtest report`` report
+folders without a valid one as incomplete. ``metrics.json`` is byte-identical for
+identical inputs: sorted keys, floats rounded to 12 significant digits, NaN/inf as
+``null``, no timestamps (those live in the manifest).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +31,31 @@ import numpy as np
 import pandas as pd
 
 from backtests.atomic import atomic_write_text
+from backtests.attribution import EPISODE_COLUMNS
+from backtests.errors import BacktestError
 from backtests.paths import reports_dir
+from backtests.reports.folders import (
+    Kind,
+    check_out_folder,
+    check_writable_file,
+    check_writable_folder,
+    staged_folder,
+)
 from backtests.reports.index import INDEX_PAGE
 from backtests.reports.pages import EVENTS_PAGE, TEARSHEET_PAGE, events_page, run_nav
-from backtests.reports.tearsheet import write_tearsheet
+from backtests.reports.tearsheet import Comparator, write_tearsheet
 from backtests.results import RunResult
 from backtests.triggers.context import FIRING_COLUMNS
 
+__all__ = [
+    "canonical",
+    "check_writable_file",  # re-exported: the CLI checks --save-best with it
+    "check_writable_target",
+    "metrics_json",
+    "new_run_dir",
+    "strategy_folder",
+    "write_run",
+]
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 SIGNIFICANT_DIGITS = 12
@@ -57,6 +80,7 @@ def new_run_dir(
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     digest = hashlib.sha256(spec_toml.encode("utf-8")).hexdigest()[:6]
     parent = (root if root is not None else reports_dir()) / strategy_folder(strategy)
+    check_writable_folder(parent, what="reports folder")
     parent.mkdir(parents=True, exist_ok=True)
     for n in range(1, 1000):
         candidate = parent / (f"{stamp}-{digest}" + (f"-{n}" if n > 1 else ""))
@@ -65,7 +89,22 @@ def new_run_dir(
             return candidate
         except FileExistsError:
             continue
-    raise FileExistsError(f"no free run folder under {parent} for {stamp}-{digest}")
+    raise BacktestError(f"no free run folder under {parent} for {stamp}-{digest}; try again")
+
+
+def check_writable_target(path: Path, *, force: bool = False, kind: Kind | None = None) -> None:
+    """Before computing: raise unless a run (or sweep) can be written to ``path``.
+
+    ``path`` is either the reports root (``reports_dir()``: runs go inside it, so it must be
+    a folder we can write in) or an ``--out`` folder, replaced whole: missing, empty, or a
+    ``kind`` folder of ours (``None``: a run or a sweep folder), unless ``force``. One-line
+    ``BacktestError`` naming the path and the reason (exit 1), ``UserInputError`` for a folder
+    holding someone else's files (exit 2).
+    """
+    if os.path.abspath(path) == os.path.abspath(reports_dir()):
+        check_writable_folder(Path(path), what="reports folder")
+    else:
+        check_out_folder(Path(path), kind=kind, force=force)
 
 
 def canonical(value: Any) -> Any:
@@ -99,7 +138,10 @@ def _csv(frame: pd.DataFrame, *, index: bool) -> str:
 
 def _data_files(result: RunResult) -> dict[str, str]:
     """The CSV files of a run, name -> text."""
-    returns = pd.DataFrame({"strategy": result.returns, "benchmark": result.benchmark_returns})
+    columns = {"strategy": result.returns, "benchmark": result.benchmark_returns}
+    if result.base_returns is not None:
+        columns["base"] = result.base_returns
+    returns = pd.DataFrame(columns)
     firings = result.firings.reindex(columns=list(FIRING_COLUMNS))
     return {
         "returns.csv": _csv(returns.rename_axis("date"), index=True),
@@ -107,6 +149,9 @@ def _data_files(result: RunResult) -> dict[str, str]:
         "targets.csv": _csv(result.targets.rename_axis("date"), index=True),
         "trades.csv": _csv(result.trades, index=False),
         "triggers.csv": _csv(firings, index=False),
+        "episodes.csv": _csv(
+            pd.DataFrame(result.episodes).reindex(columns=list(EPISODE_COLUMNS)), index=False
+        ),
     }
 
 
@@ -115,7 +160,7 @@ def _sha256(path: Path) -> str:
 
 
 def _manifest(
-    result: RunResult, out_dir: Path, command_line: list[str], files: dict[str, Path]
+    result: RunResult, target: Path, command_line: Sequence[str], files: dict[str, Path]
 ) -> str:
     """``result.manifest`` (kept as the pipeline built it) plus what only the run folder knows."""
     manifest = dict(result.manifest)
@@ -124,12 +169,13 @@ def _manifest(
     manifest.setdefault(
         "period", {"start": f"{result.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}"}
     )
+    manifest.setdefault("base_label", result.base_label)
     data = dict(manifest.get("data") or {})
     data.setdefault("label", result.data_label)
     data.setdefault("synthetic", bool(result.synthetic))
     manifest.update(
         {
-            "run_id": out_dir.name,
+            "run_id": target.name,
             "command_line": list(command_line),
             "description": result.description,
             "benchmark": result.benchmark,
@@ -141,33 +187,44 @@ def _manifest(
 
 
 def write_run(
-    result: RunResult, out_dir: Path, *, tearsheet: bool = True, command_line: list[str]
+    result: RunResult,
+    folder: Path,
+    *,
+    tearsheet: bool = True,
+    tearsheet_benchmark: Comparator = None,
+    command_line: Sequence[str] = (),
+    force: bool = False,
 ) -> dict[str, Path]:
-    """Write every file of a run into ``out_dir``; return ``{stem: path}`` (``"tearsheet"``, ...).
+    """Write every file of a run as the folder ``folder``; return ``{stem: path}`` (``"tearsheet"``, ...).
 
-    ``manifest.json`` is removed first and written last, so a failure leaves a
-    folder that does not look complete. The caller rebuilds the index
+    ``folder`` may be missing, empty (``new_run_dir``) or a run folder of ours, which is
+    replaced whole; anything else raises ``UserInputError`` unless ``force``. On failure
+    ``folder`` is left as it was. ``tearsheet_benchmark`` is handed to
+    ``tearsheet.write_tearsheet(benchmark=...)``. The caller rebuilds the index
     (``index.rebuild_index``) when the run sits in the reports root.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MANIFEST).unlink(missing_ok=True)
-    root = reports_dir()
-    index_href = Path(os.path.relpath(root / INDEX_PAGE, out_dir)).as_posix()
+    target = Path(folder)
+    index_href = Path(
+        os.path.relpath(os.path.abspath(reports_dir() / INDEX_PAGE), os.path.abspath(target))
+    ).as_posix()
     texts = {
         **_data_files(result),
         "config.toml": result.spec_toml,
         METRICS: metrics_json(result.metrics),
         EVENTS_PAGE: events_page(result, index_href=index_href, tearsheet=tearsheet),
     }
-    files = {
-        Path(name).stem: atomic_write_text(out_dir / name, text) for name, text in texts.items()
-    }
-    if tearsheet:
-        files["tearsheet"] = write_tearsheet(
-            result, out_dir / TEARSHEET_PAGE, top_html=run_nav(index_href, tearsheet=True)
+    with staged_folder(target, kind="run", force=force) as stage:
+        files = {
+            Path(name).stem: atomic_write_text(stage / name, text) for name, text in texts.items()
+        }
+        if tearsheet:
+            files["tearsheet"] = write_tearsheet(
+                result,
+                stage / TEARSHEET_PAGE,
+                top_html=run_nav(index_href, tearsheet=True),
+                benchmark=tearsheet_benchmark,
+            )
+        files["manifest"] = atomic_write_text(
+            stage / MANIFEST, _manifest(result, target, command_line, files)
         )
-    files["manifest"] = atomic_write_text(
-        out_dir / MANIFEST, _manifest(result, out_dir, command_line, files)
-    )
-    return files
+    return {stem: target / path.name for stem, path in files.items()}

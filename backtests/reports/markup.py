@@ -49,6 +49,11 @@ def num(value: Any, digits: int = 2) -> str:
     return f"{float(value):.{digits}f}"
 
 
+def money(value: Any) -> str:
+    """Currency with thousands separators and 2 decimals: ``1234.5`` -> ``"1,234.50"``."""
+    return "" if is_missing(value) else f"{round(float(value), 2) + 0.0:,.2f}"
+
+
 def plain(value: Any) -> str:
     """The default cell formatter: the value as text, missing -> empty."""
     return "" if is_missing(value) else str(value)
@@ -56,13 +61,18 @@ def plain(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One table column: row key, header, formatter, numeric (right-aligned, sortable), nowrap."""
+    """One table column: row key, header, formatter, numeric (right-aligned, sortable), nowrap.
+
+    A numeric cell is coloured green above ``pivot`` and red below it (a hit rate: 0.5);
+    ``pivot=None``: never coloured (counts, costs).
+    """
 
     key: str
     header: str
     fmt: Callable[[Any], str] = plain
     numeric: bool = False
     nowrap: bool = False
+    pivot: float | None = 0.0
 
 
 def table(
@@ -73,10 +83,11 @@ def table(
     row_id: Callable[[int], str] | None = None,
     table_id: str = "",
 ) -> str:
-    """An HTML table. Formatter output is escaped unless marked with ``html_formatter``.
+    """An HTML table (wrap it in ``div.scroll`` to let it scroll sideways on a narrow screen).
 
-    Numeric cells carry ``data-sort`` with the raw value so sorting is numeric,
-    and a ``pos``/``neg`` class for colour.
+    Formatter output is escaped unless marked with ``html_formatter``. Numeric
+    cells carry ``data-sort`` with the raw value so sorting is numeric, and a
+    ``pos``/``neg`` class for colour (against the column's ``pivot``).
     """
     head = "".join(
         f'<th class="num">{esc(c.header)}</th>' if c.numeric else f"<th>{esc(c.header)}</th>"
@@ -91,8 +102,8 @@ def table(
             if c.numeric:
                 sign = (
                     ""
-                    if is_missing(value) or not isinstance(value, (int, float))
-                    else (" pos" if value > 0 else " neg" if value < 0 else "")
+                    if c.pivot is None or is_missing(value) or not isinstance(value, (int, float))
+                    else (" pos" if value > c.pivot else " neg" if value < c.pivot else "")
                 )
                 sort = "" if is_missing(value) else f' data-sort="{esc(value)}"'
                 cells.append(f'<td class="num{sign}"{sort}>{text}</td>')

@@ -2,9 +2,17 @@
 
 What we change around ``quantstats.reports.html``:
 
-- **Benchmark.** Always the returns Series we already have (a string would make
-  quantstats download it), named ``"<TICKER> (benchmark)"``; the strategy is
-  named after the strategy. Both get a tz-naive daily index.
+- **What it compares against** (``benchmark=``): the spec's benchmark (default,
+  named ``"<TICKER> (benchmark)"``), ``"base"`` (the counterfactual: the same
+  portfolio with the response off, named after ``result.base_label``), or
+  another ticker's daily returns (a Series named by its ticker). Always a
+  returns Series we already have (a string would make quantstats download
+  it); both get a tz-naive daily index. The page says which was used, in its
+  title and in a line under the nav bar.
+- **First day.** quantstats' ``match_dates`` would drop the run's first day
+  (its return is the first day's trading costs, the benchmark's is 0), so its
+  totals would disagree with ``metrics.json``; we pass ``match_dates=False``
+  and every day is counted, as in ``metrics.json``.
 - **Template.** We hand quantstats a copy of its own template with: our nav bar
   and (for demo data) a synthetic-data banner at the top, an escaped title (quantstats
   inserts the title unescaped), no favicon fetched from qtpylib.io (offline), no
@@ -35,6 +43,7 @@ import matplotlib as mpl
 import pandas as pd
 
 from backtests.atomic import atomic_write, atomic_write_text
+from backtests.errors import UserInputError
 from backtests.reports.charts import eoy_chart
 from backtests.reports.markup import asset, esc, synthetic_banner
 from backtests.results import RunResult
@@ -89,24 +98,63 @@ def series_for_quantstats(returns: pd.Series, name: str) -> pd.Series:
     return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=name)
 
 
-def tearsheet_title(result: RunResult) -> str:
-    """``strategy vs TICKER, YYYY-MM-DD to YYYY-MM-DD, data: label`` (synthetic data said so)."""
+Comparator = str | pd.Series | None
+
+
+def comparator(result: RunResult, benchmark: Comparator = None) -> tuple[str, pd.Series, str]:
+    """``(name, daily returns, what it is)`` of the series the tearsheet compares against.
+
+    ``None``: the spec's benchmark; ``"base"``: the counterfactual base; a Series: another
+    ticker's daily returns, named by the ticker (reindexed to the run calendar, 0 where missing).
+    """
+    if benchmark is None:
+        return (
+            f"{result.benchmark} (benchmark)",
+            result.benchmark_returns,
+            f"the spec's benchmark, {result.benchmark}",
+        )
+    if isinstance(benchmark, pd.Series):
+        ticker = str(benchmark.name or "other")
+        returns = benchmark.reindex(result.returns.index).fillna(0.0)
+        return ticker, returns, f"{ticker}, chosen with --tearsheet-benchmark"
+    if benchmark == "base":
+        if result.base_returns is None:
+            raise UserInputError("this run has no base to compare with; use the benchmark")
+        label = result.base_label
+        return (
+            label,
+            result.base_returns,
+            f"the {label} portfolio: the same spec with the response switched off",
+        )
+    raise UserInputError(
+        f"tearsheet benchmark {benchmark!r} is not allowed; use base or a ticker of the data"
+    )
+
+
+def tearsheet_title(result: RunResult, against: str | None = None) -> str:
+    """``strategy vs NAME, YYYY-MM-DD to YYYY-MM-DD, data: label`` (synthetic data said so)."""
     return (
-        f"{result.strategy} vs {result.benchmark}, "
+        f"{result.strategy} vs {against or result.benchmark}, "
         f"{result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}, "
         f"data: {result.data_description}"
     )
 
 
-def _template(result: RunResult, top_html: str, eoy_svg: str) -> str:
+def _template(result: RunResult, top_html: str, eoy_svg: str, against: str, what: str) -> str:
     """quantstats' own template with our fixes applied (see the module docstring)."""
-    tpl = resources.files("quantstats").joinpath("report.html").read_text(encoding="utf-8")
+    qs, _ = _quantstats()  # imported in its context: resources.files would import it bare
+    tpl = resources.files(qs).joinpath("report.html").read_text(encoding="utf-8")
     banner = synthetic_banner() if result.synthetic else ""
+    note = (
+        f'<div class="gh-note">Compared with {esc(what)}. Every day of the run is counted, '
+        "the first (its trading costs) included, as in metrics.json; quantstats' CAGR counts "
+        "years as trading days / 252, metrics.json as calendar days / 365.25.</div>"
+    )
     fixes = (
         (r'<link rel="shortcut icon"[^>]*>', f"<style>{asset('chrome.css')}</style>"),
         (r'<body onload="save\(\)">', "<body>"),
-        (r"<title>.*?</title>", f"<title>{esc(tearsheet_title(result))}</title>"),
-        (r'<div class="container">', f'{top_html}{banner}<div class="container">'),
+        (r"<title>.*?</title>", f"<title>{esc(tearsheet_title(result, against))}</title>"),
+        (r'<div class="container">', f'{top_html}{banner}{note}<div class="container">'),
         (r"\{\{eoy_returns\}\}", eoy_svg),
     )
     for pattern, replacement in fixes:
@@ -119,25 +167,33 @@ def _template(result: RunResult, top_html: str, eoy_svg: str) -> str:
     return tpl
 
 
-def write_tearsheet(result: RunResult, path: Path, *, top_html: str = "") -> Path:
-    """Write the quantstats tearsheet of ``result`` to ``path`` atomically, ``top_html`` on top."""
+def write_tearsheet(
+    result: RunResult, path: Path, *, top_html: str = "", benchmark: Comparator = None
+) -> Path:
+    """Write the quantstats tearsheet of ``result`` to ``path`` atomically, ``top_html`` on top.
+
+    ``benchmark``: what quantstats compares against (see ``comparator``).
+    """
     strategy_name = result.strategy
-    benchmark_name = f"{result.benchmark} (benchmark)"
+    benchmark_name, benchmark_returns, what = comparator(result, benchmark)
+    if benchmark_name == strategy_name:
+        benchmark_name = f"{benchmark_name} (comparison)"
     returns = series_for_quantstats(result.returns, strategy_name)
-    benchmark = series_for_quantstats(result.benchmark_returns, benchmark_name)
-    eoy_svg = eoy_chart(returns, benchmark, (strategy_name, benchmark_name), size=(8, 4))
+    compared = series_for_quantstats(benchmark_returns, benchmark_name)
+    eoy_svg = eoy_chart(returns, compared, (strategy_name, benchmark_name), size=(8, 4))
     template = path.parent / f".{path.name}.template.html"
-    atomic_write_text(template, _template(result, top_html, eoy_svg))
+    atomic_write_text(template, _template(result, top_html, eoy_svg, benchmark_name, what))
 
     def render(qs: Any, tmp: Path) -> None:
         qs.reports.html(
             returns,
-            benchmark=benchmark,
-            title=esc(tearsheet_title(result)),
+            benchmark=compared,
+            title=esc(tearsheet_title(result, benchmark_name)),
             output=str(tmp),
             template_path=str(template),
             strategy_title=strategy_name,
             benchmark_title=benchmark_name,
+            match_dates=False,
         )
         # quantstats labels CAGR with U+FE6A (small percent sign), missing from common fonts
         tmp.write_text(tmp.read_text(encoding="utf-8").replace("\ufe6a", "%"), encoding="utf-8")

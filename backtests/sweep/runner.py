@@ -1,45 +1,47 @@
 """Run a parameter sweep: every configuration simulated, measured in and out of sample.
 
 Configurations are grouped by the keys that change the triggers or the
-portfolio (``triggers.*``, ``universe.*``, costs...): each group evaluates its
-triggers once. Inside a group the response keys (hedge fraction, hold days,
-step speeds, de-escalation rule) vary per configuration and are simulated
-together by the fast executor, in fixed-size chunks so memory stays flat and
-``--jobs`` never changes a result. Only metrics are kept per configuration,
-plus per-block sums of in-sample returns for the PBO.
+portfolio (``triggers.*``, ``universe.*``, costs...): each group is compiled
+once by ``backtests.assembly.compile_run`` (the same assembly ``run`` uses).
+Inside a group the response keys (hedge fraction, hold days, step speeds,
+de-escalation rule) vary per configuration and are simulated together by the
+fast executor, in fixed-size chunks so memory stays flat and ``jobs`` never
+changes a result. Only metrics are kept per configuration, plus per-block sums
+of in-sample returns for the PBO.
+
+Two **reference rows** are always evaluated beside the grid: ``spec`` (the
+spec's own settings) and ``base`` (the response switched off). They are
+reported and written (column ``reference``) but take no part in the ranking,
+the Deflated Sharpe Ratio or the PBO.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from backtests import pipeline
+from backtests.assembly import RESPONSE_KEYS, CompiledRun, ResponseArrays, compile_run
+from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.errors import BacktestError, UserInputError
-from backtests.execution.rules import CostModel, RebalanceRule
+from backtests.inputs import RunInputs
 from backtests.metrics import calendar_years, summary_metrics_matrix
-from backtests.spec import StrategySpec, load_spec
-from backtests.sweep import OBJECTIVES
+from backtests.strategy import StrategySpec
+from backtests.sweep import OBJECTIVES, RANGE_METRICS
+from backtests.sweep.grid import Grid
 from backtests.sweep.stats import BlockStats, deflated_sharpe_ratio, pbo_from_block_stats
 
-#: Keys the fast path varies per configuration inside one trigger evaluation.
-RESPONSE_KEYS = (
-    "response.hedge_fraction",
-    "response.hold_days",
-    "response.step_in",
-    "response.step_out",
-    "response.on_deescalation",
-)
-CHUNK = 250
+CHUNK = 1000
 #: The shortest in-sample, out-of-sample or walk-forward range, in trading days.
 MIN_RANGE_DAYS = 20
 PBO_BLOCKS = 10
-METRIC_KEYS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
+#: Reference rows: name -> overrides on top of the spec.
+REFERENCES: dict[str, dict[str, Any]] = {"spec": {}, "base": {"response.hedge_fraction": 0.0}}
+EXECUTORS = ("fast", "backtrader")
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,17 @@ class SweepSettings:
     walk_forward: int = 0
     jobs: int = 1
     executor: str = "fast"
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
-            raise UserInputError(f"--objective {self.objective!r}: choose one of {', '.join(OBJECTIVES)}")
+            raise UserInputError(f"`objective` {self.objective!r}: choose one of {', '.join(OBJECTIVES)}")
         if self.walk_forward < 0 or self.walk_forward == 1:
-            raise UserInputError("--walk-forward K: K must be 2 or more (number of out-of-sample folds)")
+            raise UserInputError("`walk_forward` K: K must be 2 or more (number of out-of-sample folds)")
         if self.jobs < 1:
-            raise UserInputError("--jobs N: N must be 1 or more")
+            raise UserInputError("`jobs` N: N must be 1 or more")
+        if self.executor not in EXECUTORS:
+            raise UserInputError(f"`executor` {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Periods:
     folds: tuple[tuple[int, int], ...] = ()  # walk-forward test ranges [a, b)
 
     @classmethod
-    def build(cls, inputs: pipeline.RunInputs, settings: SweepSettings) -> Periods:
+    def build(cls, inputs: RunInputs, settings: SweepSettings) -> Periods:
         """The run period's split; raises ``UserInputError`` when a range would be too short."""
         calendar = inputs.prices.closes.loc[inputs.start : inputs.end].index
         n = len(calendar)
@@ -79,7 +84,7 @@ class Periods:
             train_end = int(calendar.searchsorted(settings.train_until, side="right"))
             if min(train_end, n - train_end) < MIN_RANGE_DAYS:
                 raise UserInputError(
-                    f"--train-until {settings.train_until.date()} leaves fewer than {MIN_RANGE_DAYS} trading days "
+                    f"`train_until` {settings.train_until.date()} leaves fewer than {MIN_RANGE_DAYS} trading days "
                     "on one side "
                     f"of {calendar[0].date()}..{calendar[-1].date()}; move it inside the period"
                 )
@@ -88,7 +93,7 @@ class Periods:
             edges = np.linspace(0, n, settings.walk_forward + 2).astype(int)
             if np.diff(edges).min() < MIN_RANGE_DAYS:
                 raise UserInputError(
-                    f"--walk-forward {settings.walk_forward}: {n} trading days make folds shorter than "
+                    f"`walk_forward` {settings.walk_forward}: {n} trading days make folds shorter than "
                     f"{MIN_RANGE_DAYS} days; use fewer folds or a longer period"
                 )
             folds = tuple((int(edges[k]), int(edges[k + 1])) for k in range(1, settings.walk_forward + 1))
@@ -107,8 +112,11 @@ class Periods:
 
 
 @dataclass
-class SweepResult:
-    """The sweep table (one row per configuration) and the validation statistics."""
+class SweepOutcome:
+    """The sweep table (one row per configuration, reference rows last) and the validation statistics.
+
+    ``winner`` indexes ``table`` (never a reference row); ``keys`` are the swept keys.
+    """
 
     table: pd.DataFrame
     keys: list[str]
@@ -120,192 +128,167 @@ class SweepResult:
     walk_forward: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def grid_rows(self) -> pd.DataFrame:
+        """The table without the reference rows."""
+        return self.table[self.table["reference"] == ""]
+
 
 def run_sweep(
-    strategy: str,
-    base_overrides: Sequence[str],
-    configs: list[dict[str, str]],
-    inputs: pipeline.RunInputs,
+    spec: StrategySpec,
+    grid: Grid,
+    inputs: RunInputs,
     settings: SweepSettings,
     periods: Periods,
     progress: Callable[[int], None] = lambda n: None,
-) -> SweepResult:
-    """Simulate every configuration and rank them by ``settings.objective`` in sample."""
+) -> SweepOutcome:
+    """Simulate every configuration of ``grid`` and the reference rows; rank the grid by the objective in sample."""
+    from backtests.sweep.parallel import Plan
+
     ranges = periods.ranges()
-    keys = list(configs[0]) if configs else []
-    metrics: dict[str, np.ndarray] = {}
-    block_total = np.zeros((PBO_BLOCKS, len(configs)))
-    block_squares = np.zeros((PBO_BLOCKS, len(configs)))
-    notes: list[str] = []
-    tasks: list[ChunkTask] = []
-    for group_overrides, members in _groups(configs):
-        spec = load_spec(strategy, [*base_overrides, *group_overrides])
-        _check_same_tickers(spec, inputs.spec)
-        tasks += _group_tasks(spec, dataclasses.replace(inputs, spec=spec), configs, members, ranges, settings)
-    for idx, chunk_metrics, totals, squares in _execute(tasks, settings.jobs):
-        for name, values in chunk_metrics.items():
-            metrics.setdefault(name, np.full(len(configs), np.nan))[idx] = values
-        block_total[:, idx], block_squares[:, idx] = totals, squares
-        progress(len(idx))
-    if settings.executor == "backtrader":
-        notes.append("executor: backtrader (reference), one configuration at a time")
-    table = _table(configs, keys, metrics)
-    objective = f"is_{settings.objective}"
-    if table[objective].isna().all():
+    grid_columns = {key: np.asarray(values, dtype=object)[grid.picks[:, j]] for j, (key, values) in enumerate(zip(grid.keys, grid.values))}
+    reference_columns = {
+        key: np.asarray([REFERENCES[name].get(key, spec.get(key)) for name in REFERENCES], dtype=object)
+        for key in {*grid.keys, *(k for r in REFERENCES.values() for k in r)}
+    }
+    with Plan.make(settings.jobs, settings.cluster) as plan:
+        grid_part = _evaluate(spec, grid_columns, len(grid), inputs, ranges, settings, plan, progress)
+        references = _evaluate(spec, reference_columns, len(REFERENCES), inputs, ranges, settings, plan, lambda n: None)
+    table = _table(grid_columns, reference_columns, grid.keys, grid_part, references)
+    n_grid = len(grid)
+    objective = table[f"is_{settings.objective}"].to_numpy()[:n_grid]
+    if np.isnan(objective).all():
         raise BacktestError(
             f"the in-sample {settings.objective} is undefined for every configuration (no variation in returns?); "
-            "try another --objective or a longer in-sample period"
+            "try another `objective` or a longer in-sample period"
         )
-    winner = int(np.nanargmax(table[objective].to_numpy()))
+    winner = _best(objective)
     size = periods.train_end // PBO_BLOCKS
-    pbo = pbo_from_block_stats(BlockStats(np.full(PBO_BLOCKS, size), block_total, block_squares)).pbo
+    pbo = pbo_from_block_stats(BlockStats(np.full(PBO_BLOCKS, size), grid_part.block_total, grid_part.block_squares)).pbo
+    notes = list(plan.notes)
+    if settings.executor == "backtrader":
+        notes.append("executor: backtrader (reference), one configuration at a time")
     if np.isnan(pbo):
         notes.append("PBO undefined: fewer than two distinguishable configurations or too short an in-sample period")
-    dsr = _winner_dsr(table, winner, periods.train_end)
-    return SweepResult(
-        table, keys, settings, periods, winner, dsr, pbo, _walk_forward(table, periods, settings.objective), notes
+    notes += grid.edge_notes(table.iloc[winner])
+    grid_table = table.iloc[:n_grid]
+    dsr = _winner_dsr(grid_table, winner, periods.train_end)
+    walk_forward = _walk_forward(grid_table, periods, settings.objective)
+    return SweepOutcome(table, list(grid.keys), settings, periods, winner, dsr, pbo, walk_forward, notes)
+
+
+@dataclass(frozen=True)
+class _Evaluated:
+    """Metrics per configuration (name -> array of length C) and the in-sample PBO block sums (blocks x C)."""
+
+    metrics: dict[str, np.ndarray]
+    block_total: np.ndarray
+    block_squares: np.ndarray
+
+
+def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress) -> _Evaluated:
+    """Compile each group once, cut it into chunks, run them where ``plan`` says, gather by configuration index."""
+    from backtests.sweep.parallel import Chunk, GroupData
+
+    groups, chunks = [], []
+    for overrides, members in _groups(columns, n):
+        group_spec = spec.with_overrides(overrides)
+        _check_same_tickers(group_spec, spec)
+        compiled = compile_run(inputs, group_spec)
+        response = _response(compiled, columns, members)
+        groups.append(GroupData.of(compiled, ranges, settings.executor, plan.threads))
+        chunks += [
+            Chunk(len(groups) - 1, members[start : start + CHUNK], response.take(slice(start, start + CHUNK)))
+            for start in range(0, len(members), CHUNK)
+        ]
+    metrics: dict[str, np.ndarray] = {}
+    block_total, block_squares = np.zeros((PBO_BLOCKS, n)), np.zeros((PBO_BLOCKS, n))
+    for idx, chunk_metrics, totals, squares in plan.run(run_chunk, groups, chunks):
+        for name, values in chunk_metrics.items():
+            metrics.setdefault(name, np.full(n, np.nan))[idx] = values
+        block_total[:, idx], block_squares[:, idx] = totals, squares
+        progress(len(idx))
+    return _Evaluated(metrics, block_total, block_squares)
+
+
+def _best(values: np.ndarray) -> int:
+    """The index of the largest value; ties (within 1e-12 relative) go to the lowest index."""
+    top = np.nanmax(values)
+    close = np.flatnonzero(values >= top - 1e-12 * max(abs(top), 1e-300))
+    return int(close[0])
+
+
+def _groups(columns: Mapping[str, np.ndarray], n: int) -> list[tuple[dict[str, Any], np.ndarray]]:
+    """Configurations grouped by their non-response values, in first-seen order: (overrides, member indices)."""
+    fixed = [k for k in columns if k not in RESPONSE_KEYS]
+    if not fixed:
+        return [({}, np.arange(n))]
+    codes = np.stack([pd.factorize(pd.Series(columns[k]).map(repr))[0] for k in fixed], axis=1)
+    _, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+    out = []
+    for group in np.argsort(first, kind="stable"):
+        members = np.flatnonzero(inverse.ravel() == group)
+        out.append(({k: columns[k][members[0]] for k in fixed}, members))
+    return out
+
+
+def _response(compiled: CompiledRun, columns: Mapping[str, np.ndarray], members: np.ndarray) -> ResponseArrays:
+    """The members' response parameters: swept values where swept, the group spec's own elsewhere."""
+    defaults = compiled.spec.response
+
+    def column(name: str) -> np.ndarray:
+        key = f"response.{name}"
+        return columns[key][members] if key in columns else np.full(len(members), defaults[name], dtype=object)
+
+    return ResponseArrays(
+        column("hedge_fraction").astype(float),
+        column("hold_days").astype(np.int64),
+        column("step_in").astype(float),
+        column("step_out").astype(float),
+        column("on_deescalation") == "exit",
     )
-
-
-def _execute(tasks: list[ChunkTask], jobs: int):
-    """Run chunk tasks in order, in this process or across ``jobs`` loky workers (same results)."""
-    if jobs == 1 or len(tasks) == 1:
-        return map(run_chunk, tasks)
-    from joblib import Parallel, delayed
-
-    return Parallel(n_jobs=jobs, backend="loky", return_as="generator")(delayed(run_chunk)(t) for t in tasks)
-
-
-def _groups(configs: list[dict[str, str]]) -> list[tuple[list[str], list[int]]]:
-    """Configurations grouped by their non-response overrides, in first-seen order."""
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, config in enumerate(configs):
-        key = tuple(f"{k}={v}" for k, v in config.items() if k not in RESPONSE_KEYS)
-        groups.setdefault(key, []).append(i)
-    return [(list(k), members) for k, members in groups.items()]
 
 
 def _check_same_tickers(spec: StrategySpec, base: StrategySpec) -> None:
     if set(spec.tickers()) - set(base.tickers()):
         extra = ", ".join(sorted(set(spec.tickers()) - set(base.tickers())))
-        raise UserInputError(f"--grid: a configuration adds tickers ({extra}); add them to the spec before sweeping")
+        raise UserInputError(f"`grid`: a configuration adds tickers ({extra}); add them to the spec before sweeping")
 
 
-@dataclass(frozen=True)
-class ChunkTask:
-    """One chunk of configurations of one group: everything a worker process needs."""
-
-    members: np.ndarray
-    dates: pd.DatetimeIndex  # the run calendar (T days)
-    closes: np.ndarray  # T x N
-    base: np.ndarray  # T x N
-    shift: np.ndarray  # T x N
-    signal: np.ndarray  # full calendar (warm-up included)
-    release: np.ndarray
-    in_period: np.ndarray  # bool mask of the run period on the full calendar
-    response: dict[str, np.ndarray]
-    costs: CostModel
-    rebalance: RebalanceRule
-    cash: float
-    ranges: dict[str, tuple[int, int]]
-    executor: str
-
-
-def _group_tasks(spec, inputs, configs, members, ranges, settings) -> list[ChunkTask]:
-    """Evaluate the group's triggers once and cut its configurations into chunk tasks."""
-    from backtests.spec.response import driving_signal
-    from backtests.weights import sleeves
-
-    outputs = pipeline.evaluate_triggers(inputs)
-    signal, release = driving_signal(spec, outputs, inputs.prices.closes.index)
-    closes = inputs.prices.closes.loc[inputs.start : inputs.end]
-    base, shift = sleeves(spec, closes)
-    response = _response_arrays(spec, [configs[i] for i in members])
-    members_arr = np.asarray(members)
-    return [
-        ChunkTask(
-            members=members_arr[start : start + CHUNK],
-            dates=closes.index,
-            closes=closes[base.columns].to_numpy(),
-            base=base.to_numpy(),
-            shift=shift.to_numpy(),
-            signal=signal.to_numpy(dtype=float),
-            release=release.to_numpy(dtype=bool),
-            in_period=np.asarray((signal.index >= inputs.start) & (signal.index <= inputs.end)),
-            response={k: v[start : start + CHUNK] for k, v in response.items()},
-            costs=CostModel(spec.costs["commission_bps"], spec.costs["slippage_bps"]),
-            rebalance=RebalanceRule(spec.rebalance["schedule"], spec.rebalance["drift_threshold"]),
-            cash=float(spec.cash),
-            ranges=ranges,
-            executor=settings.executor,
-        )
-        for start in range(0, len(members), CHUNK)
-    ]
-
-
-def run_chunk(task: ChunkTask) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Simulate one chunk: (config indices, metrics per range, PBO block sums and squares)."""
-    from backtests.spec.response import hedge_levels
-
-    r = task.response
-    levels = hedge_levels(task.signal, task.release, r["hold_days"], r["step_in"], r["step_out"], r["exit"])
-    exposure = r["hedge_fraction"][:, None] * levels[:, task.in_period]
-    equity = _equity(task, exposure)
-    returns = _returns(equity, task.cash)
-    metrics = _range_metrics(returns, task.ranges, task.dates)
-    a, b = task.ranges["is"]
+def run_chunk(group, chunk) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Simulate one chunk of a group: (config indices, metrics per range, PBO block sums and squares)."""
+    group.limit_threads()
+    returns = _chunk_returns(group, chunk.response)
+    metrics = _range_metrics(returns, group.ranges, group.dates)
+    a, b = group.ranges["is"]
     metrics["is_skew"] = sps.skew(returns[:, a:b], axis=1)
     metrics["is_kurtosis"] = sps.kurtosis(returns[:, a:b], axis=1, fisher=False)
     stats = BlockStats.from_returns(returns[:, a:b].T, PBO_BLOCKS)
-    return task.members, metrics, stats.total, stats.squares
+    return chunk.members, metrics, stats.total, stats.squares
 
 
-def _equity(task: ChunkTask, exposure: np.ndarray) -> np.ndarray:
-    """Equity paths (C x T) from the fast executor, or from backtrader one configuration at a time."""
-    if task.executor == "fast":
-        from backtests.execution.fast_exec import simulate
+def _chunk_returns(group, r: ResponseArrays) -> np.ndarray:
+    """Daily returns (C x T): the fused compiled kernel, or backtrader one configuration at a time."""
+    if group.executor == "fast":
+        from backtests.execution.fast_exec import simulate_responses
 
-        return simulate(
-            task.closes,
-            task.base,
-            task.shift,
-            exposure,
-            task.costs,
-            task.rebalance,
-            task.cash,
-            dates=task.dates,
-            keep_equity=True,
-        ).equity
+        return simulate_responses(
+            group.closes, group.base, group.shift, group.signal, group.release, group.in_period,
+            r.hedge_fraction, r.hold_days, r.step_in, r.step_out, r.exit_on_release,
+            group.costs, group.rebalance, group.cash, group.dates,
+        )
     from backtests.execution.backtrader_exec import run_backtrader
+    from backtests.portfolio.response import hedge_levels
 
-    closes = pd.DataFrame(task.closes, index=task.dates)
-    out = np.empty((len(exposure), len(task.dates)))
+    levels = hedge_levels(group.signal, group.release, r.hold_days, r.step_in, r.step_out, r.exit_on_release)
+    exposure = r.hedge_fraction[:, None] * levels[:, group.in_period]
+    closes = pd.DataFrame(group.closes, index=group.dates)
+    out = np.empty((len(exposure), len(group.dates)))
     for c, row in enumerate(exposure):
-        targets = pd.DataFrame(task.base + row[:, None] * task.shift, index=closes.index)
-        out[c] = run_backtrader(closes, targets, task.costs, task.rebalance, task.cash).equity.to_numpy()
+        targets = pd.DataFrame(group.base + row[:, None] * group.shift, index=closes.index)
+        equity = run_backtrader(closes, targets, group.costs, group.rebalance, group.cash).equity.to_numpy()
+        out[c] = equity / np.concatenate([[group.cash], equity[:-1]]) - 1.0
     return out
-
-
-def _response_arrays(spec: StrategySpec, configs: list[dict[str, str]]) -> dict[str, np.ndarray]:
-    """Per-configuration response parameters, each coerced by the spec's own schema."""
-    schema = spec.keys()
-
-    def column(key: str) -> list:
-        default = spec.get(key)
-        return [schema[key].coerce(c[key], key, where="--grid") if key in c else default for c in configs]
-
-    return {
-        "hedge_fraction": np.asarray(column("response.hedge_fraction"), dtype=float),
-        "hold_days": np.asarray(column("response.hold_days"), dtype=np.int64),
-        "step_in": np.asarray(column("response.step_in"), dtype=float),
-        "step_out": np.asarray(column("response.step_out"), dtype=float),
-        "exit": np.asarray([v == "exit" for v in column("response.on_deescalation")], dtype=bool),
-    }
-
-
-def _returns(equity: np.ndarray, cash: float) -> np.ndarray:
-    previous = np.concatenate([np.full((equity.shape[0], 1), cash), equity[:, :-1]], axis=1)
-    return equity / previous - 1.0
 
 
 def _range_metrics(
@@ -316,21 +299,35 @@ def _range_metrics(
     for name, (a, b) in ranges.items():
         years = calendar_years(dates[a:b])
         for key, values in summary_metrics_matrix(returns[:, a:b], years=years).items():
-            if key in METRIC_KEYS:
+            if key in RANGE_METRICS:
                 out[f"{name}_{key}"] = values
     return out
 
 
-def _table(configs: list[dict[str, str]], keys: list[str], metrics: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Parameters, then metrics grouped in sample, out of sample, full period, walk-forward."""
+def _table(
+    grid_columns: Mapping[str, np.ndarray],
+    reference_columns: Mapping[str, np.ndarray],
+    keys: Sequence[str],
+    grid: _Evaluated,
+    references: _Evaluated,
+) -> pd.DataFrame:
+    """Parameters, ``reference``, then metrics grouped in sample, out of sample, full period, walk-forward.
+
+    Grid rows first (in grid order), then the reference rows (``spec``, ``base``).
+    """
     order = {"is": 0, "oos": 1, "full": 2}
-    names = sorted(metrics, key=lambda n: (order.get(n.split("_")[0], 3), n))
-    return pd.concat([pd.DataFrame(configs, columns=keys), pd.DataFrame({n: metrics[n] for n in names})], axis=1)
+    names = sorted(grid.metrics, key=lambda n: (order.get(n.split("_")[0], 3), n))
+    frame = {k: np.concatenate([grid_columns[k], reference_columns[k]]) for k in keys}
+    params = pd.DataFrame({k: pd.Series(v).infer_objects() for k, v in frame.items()}, columns=list(keys))
+    n_grid = len(next(iter(grid.metrics.values())))
+    params["reference"] = [""] * n_grid + list(REFERENCES)
+    metrics = pd.DataFrame({n: np.concatenate([grid.metrics[n], references.metrics[n]]) for n in names})
+    return pd.concat([params, metrics], axis=1)
 
 
 def _winner_dsr(table: pd.DataFrame, winner: int, n_obs: int) -> float:
     """DSR of the in-sample winner, from its per-period Sharpe, skewness and kurtosis and the trials' spread."""
-    per_period = table["is_sharpe"].to_numpy() / np.sqrt(252.0)
+    per_period = table["is_sharpe"].to_numpy() / np.sqrt(TRADING_DAYS_PER_YEAR)
     return deflated_sharpe_ratio(
         float(per_period[winner]),
         n_obs=n_obs,
@@ -345,7 +342,7 @@ def _walk_forward(table: pd.DataFrame, periods: Periods, objective: str) -> list
     """Anchored walk-forward: per fold, the best configuration on [0, a) and its score on [a, b)."""
     folds = []
     for k, (a, b) in enumerate(periods.folds, start=1):
-        best = int(np.nanargmax(table[f"wf{k}_train_{objective}"].to_numpy()))
+        best = _best(table[f"wf{k}_train_{objective}"].to_numpy())
         folds.append(
             {
                 "fold": k,

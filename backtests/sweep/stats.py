@@ -10,6 +10,15 @@
   Probability of Backtest Overfitting", Journal of Computational Finance
   20(4)): how often the in-sample winner ranks below the median out of sample.
 
+  Ties are settled by a rule, never by float noise. Two per-period Sharpe ratios a, b
+  are tied when ``|a - b| <= 1e-9 * max(|a|, |b|, 1e-3)`` (``TIE_RTOL``, ``TIE_FLOOR``).
+  In sample, the selected configuration is the lowest index among those tied with the
+  best; out of sample, configurations tied with the selected one share the average rank
+  (rank = 1 + #strictly below + (#tied - 1) / 2, the selected one counted among the tied).
+  So identical sweeps give identical PBO whatever the executor, ``--jobs``, chunking or
+  rounding (noise of 1e-13 relative on the returns changes nothing).
+  CSCV runs over configurations in chunks: memory O(splits x chunk), not O(splits x C).
+
 Sharpe ratios here are per period (not annualised), as in the papers.
 """
 
@@ -23,6 +32,10 @@ import numpy as np
 from scipy import stats as sps
 
 EULER_GAMMA = 0.5772156649015329
+#: CSCV ties: two Sharpe ratios are equal when they differ by at most TIE_RTOL of the larger
+#: magnitude (or of TIE_FLOOR, for ratios near 0).
+TIE_RTOL = 1e-9
+TIE_FLOOR = 1e-3
 
 
 def expected_max_sharpe(sharpe_variance: float, n_trials: int) -> float:
@@ -114,40 +127,70 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_blocks: int = 16)
     return pbo_from_block_stats(BlockStats.from_returns(returns, n_blocks))
 
 
-def pbo_from_block_stats(stats: BlockStats) -> PBOResult:
-    """CSCV from per-block sums: every split at once, as matrix products over blocks.
+def pbo_from_block_stats(stats: BlockStats, *, chunk: int = 4096) -> PBOResult:
+    """CSCV from per-block sums, over configurations in chunks of ``chunk`` (memory O(splits x chunk)).
+
+    Three passes over the chunks, each computing the Sharpe ratios of every split for one
+    chunk as matrix products over blocks: the best in-sample Sharpe per split; the lowest
+    configuration index tied with it (the selected one); the selected configuration's
+    out-of-sample rank (configurations strictly below it, and ties, which share the
+    average rank). Ties are defined by ``tied``, so the result does not depend on float
+    rounding, on the chunk size or on the order the sums were accumulated in.
 
     PBO is undefined (NaN, no splits) with fewer than two configurations, blocks
-    of fewer than two observations, or configurations whose in-sample returns
-    are identical: no selection happens, so there is nothing to overfit.
+    of fewer than two observations, configurations whose in-sample returns are
+    identical (no selection happens, so there is nothing to overfit) or sums that
+    are not finite.
     """
     n_blocks, n_configs = stats.total.shape
+    finite = np.isfinite(stats.total).all() and np.isfinite(stats.squares).all()
     identical = np.allclose(stats.total, stats.total[:, :1]) and np.allclose(stats.squares, stats.squares[:, :1])
-    if n_configs < 2 or stats.count.min() < 2 or identical:
+    if n_configs < 2 or stats.count.min() < 2 or identical or not finite:
         return PBOResult(float("nan"), np.array([]), 0)
+    chunk = max(1, int(chunk))
     splits = np.array(list(itertools.combinations(range(n_blocks), n_blocks // 2)))
-    train_mask = np.zeros((len(splits), n_blocks))
-    train_mask[np.arange(len(splits))[:, None], splits] = 1.0
-    logits = []
-    for chunk in np.array_split(np.arange(len(splits)), max(1, len(splits) // 512)):
-        train = train_mask[chunk]
-        test = 1.0 - train
-        best = np.argmax(_sharpe_from_sums(train, stats), axis=1)
-        test_sharpe = _sharpe_from_sums(test, stats)
-        # Rank 1 = worst out of sample; ties share the average rank.
-        chosen = test_sharpe[np.arange(len(chunk)), best][:, None]
-        rank = (test_sharpe < chosen).sum(axis=1) + 0.5 * ((test_sharpe == chosen).sum(axis=1) - 1) + 1
-        omega = rank / (n_configs + 1.0)
-        logits.append(np.log(omega / (1.0 - omega)))
-    logits_arr = np.concatenate(logits)
-    return PBOResult(float(np.mean(logits_arr <= 0.0)), logits_arr, len(logits_arr))
+    train = np.zeros((len(splits), n_blocks))
+    train[np.arange(len(splits))[:, None], splits] = 1.0
+    test = 1.0 - train
+    chunks = [slice(a, min(a + chunk, n_configs)) for a in range(0, n_configs, chunk)]
+
+    best_value = np.full(len(splits), -np.inf)
+    for cols in chunks:
+        best_value = np.maximum(best_value, _sharpe_from_sums(train, stats, cols).max(axis=1))
+    best = np.full(len(splits), -1)
+    for cols in chunks:
+        open_splits = best < 0
+        if not open_splits.any():
+            break
+        top = tied(_sharpe_from_sums(train, stats, cols), best_value[:, None]) & open_splits[:, None]
+        found = top.any(axis=1)
+        best[found] = cols.start + top[found].argmax(axis=1)  # first True: the lowest index
+    chosen = _sharpe_from_sums(test, stats, best)[np.arange(len(splits)), np.arange(len(splits))]
+
+    below = np.zeros(len(splits))
+    level = np.zeros(len(splits))
+    for cols in chunks:
+        oos = _sharpe_from_sums(test, stats, cols)
+        same = tied(oos, chosen[:, None])
+        below += ((oos < chosen[:, None]) & ~same).sum(axis=1)
+        level += same.sum(axis=1)
+    rank = below + 0.5 * (level - 1.0) + 1.0  # 1 = worst out of sample; ties share the average rank
+    omega = rank / (n_configs + 1.0)
+    logits = np.log(omega / (1.0 - omega))
+    return PBOResult(float(np.mean(logits <= 0.0)), logits, len(logits))
 
 
-def _sharpe_from_sums(mask: np.ndarray, stats: BlockStats) -> np.ndarray:
-    """Per-period Sharpe (ddof=1) of each configuration over the blocks selected by each mask row."""
+def tied(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal for CSCV: ``|a - b| <= TIE_RTOL * max(|a|, |b|, TIE_FLOOR)`` (elementwise, broadcast)."""
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), TIE_FLOOR)
+    return np.abs(a - b) <= TIE_RTOL * scale
+
+
+def _sharpe_from_sums(mask: np.ndarray, stats: BlockStats, cols: slice | np.ndarray) -> np.ndarray:
+    """Per-period Sharpe (ddof=1) of configurations ``cols`` over the blocks selected by each mask row."""
     n = mask @ stats.count
-    total = mask @ stats.total
-    squares = mask @ stats.squares
+    total = mask @ stats.total[:, cols]
+    squares = mask @ stats.squares[:, cols]
     mean = total / n[:, None]
     var = (squares - n[:, None] * mean**2) / (n[:, None] - 1)
     std = np.sqrt(np.clip(var, 0.0, None))

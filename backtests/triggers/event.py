@@ -1,7 +1,11 @@
 """The ``event`` trigger: a signal from the geopolitical event calendar.
 
-Matching escalation events are stamped on the trading calendar (see
-``backtests.triggers.timing``); each trading day with accepted events *fires*.
+Matching escalation events at the chosen ``stages`` (default: ``announced``
+only, so a pre-announced signing or effective date does not fire again) are
+placed on their effective trading day by the event timing rule
+(``backtests.triggers.timing``: ``public_at`` when known, else the date, then
+``lag``); each trading day with accepted events *fires*. Hold, cooldown and
+decay count trading days from the effective day.
 A firing keeps the signal on for ``hold_days`` trading days (its own day
 included); its intensity is 1 (``flat``) or ``max severity / 5``
 (``severity``), decaying by half every ``decay_half_life`` trading days if
@@ -9,9 +13,9 @@ that is > 0. Overlapping firings combine by maximum. Once the signal is off,
 events in the next ``cooldown_days`` trading days are ignored. Events dated
 before the first trading day of the calendar are ignored.
 
-Matching de-escalation events (same categories and countries) set ``release``
-on their day when ``release_on_deescalation`` is on and ``direction`` is
-``escalation``.
+Matching de-escalation events (same categories, countries and stages) set
+``release`` on their effective day when ``release_on_deescalation`` is on and
+``direction`` is ``escalation``.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtests.events.calendar import filter_events
-from backtests.events.schema import CATEGORIES, DIRECTIONS, SEVERITY_MAX, SEVERITY_MIN
+from backtests.events.select import filter_events
+from backtests.events.schema import CATEGORIES, DEFAULT_STAGE, DIRECTIONS, SEVERITY_MAX, SEVERITY_MIN, STAGES
 from backtests.errors import UserInputError
 from backtests.params import ParamSpec, suggest
 from backtests.triggers.context import MarketContext, TriggerOutput, join_events
 from backtests.triggers.timing import (
     RawFiring,
+    event_positions,
     hold_param,
     lag_param,
     lagged_output,
@@ -59,6 +64,12 @@ EVENT_PARAMS: dict[str, ParamSpec] = {
         "str_list",
         [],
         help="words the event title must contain one of, case-insensitive (empty = no filter)",
+    ),
+    "stages": ParamSpec(
+        "str_list",
+        [DEFAULT_STAGE],
+        help=f"event stages that fire ({', '.join(STAGES)}); default announced only, "
+        "so a pre-announced signing or effective date does not fire again; empty = every stage",
     ),
     "hold_days": hold_param(
         "trading days the signal stays on after a firing, its day included (1 = one-day pulse)"
@@ -101,31 +112,41 @@ def select_events(events: pd.DataFrame, params: dict[str, Any], direction: str) 
         min_severity=params["min_severity"],
         countries=params["countries"],
         keywords=params["keywords"],
+        stages=params["stages"],
     )
 
 
-def _stamped_groups(
-    events: pd.DataFrame, calendar: pd.DatetimeIndex
-) -> list[tuple[int, pd.DataFrame]]:
-    """Events grouped by calendar position, skipping those before the calendar or after its end."""
+def _placed_groups(
+    events: pd.DataFrame, calendar: pd.DatetimeIndex, lag: int
+) -> list[tuple[int, int, pd.DataFrame]]:
+    """(effective position, stamp position, events) per effective day, in calendar order.
+
+    Skips events dated before the calendar and those effective after its end.
+    """
     if events.empty or calendar.empty:
         return []
     inside = events[events["date"] >= calendar[0]]
-    grouped = inside.assign(_pos=stamp_positions(inside["date"], calendar))
-    grouped = grouped[grouped["_pos"] < len(calendar)]
-    return [(int(pos), rows.drop(columns="_pos")) for pos, rows in grouped.groupby("_pos")]
+    placed = inside.assign(
+        _pos=event_positions(inside["date"], inside["public_at"], calendar, lag),
+        _stamp=stamp_positions(inside["date"], calendar),
+    )
+    placed = placed[placed["_pos"] < len(calendar)]
+    return [
+        (int(pos), int(rows["_stamp"].min()), rows.drop(columns=["_pos", "_stamp"]))
+        for pos, rows in placed.groupby("_pos")
+    ]
 
 
 def _pulses(
-    groups: list[tuple[int, pd.DataFrame]], n: int, params: dict[str, Any]
+    groups: list[tuple[int, int, pd.DataFrame]], n: int, params: dict[str, Any]
 ) -> tuple[np.ndarray, list[RawFiring]]:
-    """Raw signal and firings from event groups, applying hold, cooldown, intensity and decay."""
+    """Effective signal and firings from placed event groups: hold, cooldown, intensity and decay."""
     hold, cooldown = params["hold_days"], params["cooldown_days"]
     half_life = params["decay_half_life"]
     signal = np.zeros(n)
     firings: list[RawFiring] = []
     last_on: int | None = None  # last raw position of the signal's current or latest on-spell
-    for pos, group in groups:
+    for pos, stamp, group in groups:
         if last_on is not None and last_on < pos <= last_on + cooldown:
             continue
         top = int(group["severity"].max())
@@ -136,12 +157,12 @@ def _pulses(
         signal[pos:end] = np.maximum(signal[pos:end], contribution)
         last_on = pos + hold - 1 if last_on is None else max(last_on, pos + hold - 1)
         count = f"{len(group)} event" + ("s" if len(group) > 1 else "")
-        firings.append(RawFiring(pos, f"{count}, max severity {top}", join_events(group)))
+        firings.append(RawFiring(pos, f"{count}, max severity {top}", join_events(group), raw_pos=stamp))
     return signal, firings
 
 
 def _releases(ctx: MarketContext, params: dict[str, Any]) -> np.ndarray:
-    """Raw release: days on which a matching de-escalation event is stamped."""
+    """Effective release: days on which a matching de-escalation event becomes effective."""
     release = np.zeros(len(ctx.calendar), dtype=bool)
     if not params["release_on_deescalation"] or params["direction"] != "escalation":
         return release
@@ -149,7 +170,7 @@ def _releases(ctx: MarketContext, params: dict[str, Any]) -> np.ndarray:
     calming = select_events(
         ctx.events, {**params, "min_severity": SEVERITY_MIN, "keywords": []}, "de-escalation"
     )
-    for pos, _ in _stamped_groups(calming, ctx.calendar):
+    for pos, _, _ in _placed_groups(calming, ctx.calendar, params["lag"]):
         release[pos] = True
     return release
 
@@ -157,12 +178,19 @@ def _releases(ctx: MarketContext, params: dict[str, Any]) -> np.ndarray:
 def event_trigger(name: str, params: dict[str, Any], ctx: MarketContext) -> TriggerOutput:
     """Evaluate an ``event`` trigger (``params`` validated and defaulted, see ``EVENT_PARAMS``)."""
     matching = select_events(ctx.events, params, params["direction"])
-    signal, firings = _pulses(_stamped_groups(matching, ctx.calendar), len(ctx.calendar), params)
-    return lagged_output(name, ctx.calendar, signal, _releases(ctx, params), firings, params["lag"])
+    groups = _placed_groups(matching, ctx.calendar, params["lag"])
+    signal, firings = _pulses(groups, len(ctx.calendar), params)
+    # Already placed on effective days (the lag is part of the event timing rule): no further shift.
+    return lagged_output(name, ctx.calendar, signal, _releases(ctx, params), firings, 0)
 
 
 def resolve_event_params(params: dict[str, Any], key: str) -> dict[str, Any]:
-    """Check each category is known and upper-case the country codes."""
+    """Check each category and stage is known and upper-case the country codes."""
+    for stage in params["stages"]:
+        if stage not in STAGES:
+            raise UserInputError(
+                f"{key}.stages: unknown stage {stage!r}{suggest(stage, STAGES, n=1)}; use any of {', '.join(STAGES)}"
+            )
     for category in params["categories"]:
         if category not in CATEGORIES:
             raise UserInputError(

@@ -13,7 +13,7 @@ from typing import Any
 
 from backtests.errors import UserInputError
 from backtests.params import suggest
-from backtests.spec.schema import (
+from backtests.strategy.schema import (
     SECTIONS,
     TICKER_RULE,
     TOP_LEVEL,
@@ -43,6 +43,7 @@ def resolve(raw: Mapping[str, Any], where: str, default_name: str) -> dict[str, 
             "(they name the report folder)"
         )
     _check_ticker(data["benchmark"], "benchmark", where)
+    data["benchmark"] = data["benchmark"].upper()
     for section in WEIGHT_SECTIONS:
         data[section] = _weights(_table(raw, section, where), section, where)
     data[TRIGGERS] = _triggers(_table(raw, TRIGGERS, where), where)
@@ -69,15 +70,18 @@ def _table(raw: Mapping[str, Any], section: str, where: str) -> Mapping[str, Any
 
 
 def _check_ticker(ticker: str, key: str, where: str) -> None:
-    if not is_ticker(ticker):
+    if not is_ticker(ticker.upper()):
         raise UserInputError(f"{where}: {key} = {ticker!r} is not a ticker; use {TICKER_RULE}")
 
 
 def _weights(table: Mapping[str, Any], section: str, where: str) -> dict[str, float]:
     weights: dict[str, float] = {}
-    for ticker, value in table.items():
+    for name, value in table.items():
+        ticker = str(name).upper()
         if not is_ticker(ticker):
-            raise UserInputError(f"{where}: {section}.{ticker} is not a ticker; use {TICKER_RULE}")
+            raise UserInputError(f"{where}: {section}.{name} is not a ticker; use {TICKER_RULE}")
+        if ticker in weights:
+            raise UserInputError(f"{where}: {section}.{ticker} is given twice (tickers are case-insensitive)")
         weights[ticker] = WEIGHT.coerce(value, f"{section}.{ticker}", where=where)
     total = sum(weights.values())
     if weights and abs(total - 1.0) > WEIGHT_TOLERANCE:
@@ -128,7 +132,7 @@ def _resolve_response(data: dict[str, Any], where: str) -> None:
             f'expected "" (any trigger) or one of: {names}'
         )
     universe = data["universe"]
-    response["fund_from"] = list(dict.fromkeys(response["fund_from"]))
+    response["fund_from"] = list(dict.fromkeys(t.upper() for t in response["fund_from"]))
     outside = [t for t in response["fund_from"] if t not in universe]
     if outside:
         raise UserInputError(

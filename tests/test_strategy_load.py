@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from backtests.errors import UserInputError
-from backtests.spec import StrategySpec, load_spec, shipped_strategies
-from backtests.spec.schema import SECTIONS, TOP_LEVEL
+from backtests.strategy import StrategySpec, load_spec, shipped_strategies
+from backtests.strategy.schema import SECTIONS, TOP_LEVEL
 
 SHIPPED = (
     "buy-and-hold",
@@ -83,6 +83,7 @@ def test_minimal_spec_gets_every_default(tmp_path: Path) -> None:
     assert spec.hedge == {} and spec.triggers == {}
     assert spec.response == {
         "trigger": "",
+        "kind": "hedge",
         "hedge_fraction": 0.5,
         "fund_from": ["SPY", "AGG"],
         "hold_days": 20,
@@ -230,8 +231,8 @@ def test_bad_value_names_key_and_allowed_values(tmp_path: Path, extra: str, mess
         ("[universe]\nSPY = 0.6\nAGG = 0.3\n", "universe weights sum to 0.9; they must sum to 1 (tolerance 1e-09)"),
         (MINIMAL + "[hedge]\nGLD = 0.5\nTLT = 0.6\n", "hedge weights sum to 1.1; they must sum to 1 (tolerance 1e-09)"),
         (
-            "[universe]\nspy = 1.0\n",
-            "universe.spy is not a ticker; use upper-case letters, digits and . ^ = - (e.g. SPY, BRK-B, ^VIX)",
+            "[universe]\n's p' = 1.0\n",
+            "universe.s p is not a ticker; use upper-case letters, digits and . ^ = - (e.g. SPY, BRK-B, ^VIX)",
         ),
         ("[universe]\nSPY = 1.2\nAGG = -0.2\n", "universe.SPY = 1.2 is out of range; expected a float >= 0 and <= 1"),
         (

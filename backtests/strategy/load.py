@@ -12,17 +12,18 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backtests.errors import UserInputError
 from backtests.paths import strategies_dir
-from backtests.spec.model import StrategySpec
-from backtests.spec.overrides import apply_overrides
-from backtests.spec.validate import resolve
+from backtests.strategy.model import StrategySpec
+from backtests.strategy.validate import resolve
 
+# Longer names cannot be files on common file systems (NAME_MAX, PATH_MAX): say so instead of an OSError.
+_MAX_NAME, _MAX_PATH = 255, 4096
 _TOML_POSITION = re.compile(r"^(?P<message>.*?) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
@@ -47,6 +48,10 @@ def shipped_strategies() -> list[StrategyInfo]:
 def find_spec(name_or_path: str | os.PathLike[str]) -> Path:
     """The spec file for a strategy name or a path; UserInputError if there is none."""
     name_or_path = os.fspath(name_or_path)
+    if len(name_or_path) > _MAX_PATH or any(len(part) > _MAX_NAME for part in Path(name_or_path).parts):
+        raise UserInputError(
+            f"strategy {name_or_path[:40]!r}... is too long for a file name; give a shipped name or a real .toml path"
+        )
     if "/" in name_or_path or name_or_path.endswith(".toml"):
         path = Path(name_or_path).expanduser()
         if not path.is_file():
@@ -63,14 +68,15 @@ def find_spec(name_or_path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def load_spec(name_or_path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> StrategySpec:
-    """Load, validate and default a spec, then apply ``--set KEY=VALUE`` overrides."""
+def load_spec(
+    name_or_path: str | os.PathLike[str], overrides: Mapping[str, Any] | Sequence[str] = ()
+) -> StrategySpec:
+    """Load, validate and default a spec, then apply overrides (typed mapping or ``KEY=VALUE`` strings)."""
     path = find_spec(name_or_path)
     raw = _parse(path)
     data = resolve(raw, str(path), path.stem)
-    if overrides:
-        data = resolve(apply_overrides(raw, overrides), f"{path} with --set", path.stem)
-    return StrategySpec(name=data["name"], data=data, source_path=path)
+    spec = StrategySpec(name=data["name"], data=data, source_path=path, raw=raw)
+    return spec.with_overrides(overrides) if overrides else spec
 
 
 def _parse(path: Path) -> dict[str, Any]:
@@ -82,5 +88,7 @@ def _parse(path: Path) -> dict[str, Any]:
         if match is None:
             raise UserInputError(f"{path}: invalid TOML: {exc}") from None
         raise UserInputError(f"{path}:{match['line']}:{match['column']}: invalid TOML: {match['message']}") from None
+    except UnicodeDecodeError:
+        raise UserInputError(f"{path}: not a UTF-8 text file; save the spec as UTF-8 TOML") from None
     except OSError as exc:
         raise UserInputError(f"{path}: cannot read the file: {exc.strerror}") from None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from backtests.conventions import MAX_COST_BPS, SCHEDULES
 from backtests.params import ParamSpec, suggest
 
 TICKER_PATTERN = re.compile(r"[A-Z0-9.^=-]+")
@@ -23,19 +24,36 @@ STRATEGY_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 WEIGHT_TOLERANCE = 1e-9
 WEIGHT_SECTIONS: tuple[str, ...] = ("universe", "hedge")
 TRIGGERS = "triggers"
-SCHEDULES: tuple[str, ...] = ("none", "daily", "weekly", "monthly", "quarterly")
 DEESCALATION_CHOICES: tuple[str, ...] = ("exit", "hold")
+RESPONSE_KINDS: tuple[str, ...] = ("hedge", "tilt")
 # A date key whose value is "" means "not set" (earliest / latest common data).
 UNSET_DATE = ""
 
 WEIGHT = ParamSpec("float", 0.0, help="weight within its sleeve; the sleeve sums to 1", min=0.0, max=1.0)
+
+
+class CalendarParam(ParamSpec):
+    """An exchange calendar: any ``exchange_calendars`` name (case-insensitive), nearest names on a typo."""
+
+    def describe(self) -> str:
+        return "an exchange calendar name such as XNYS, XLON, XHKG"
+
+    def coerce(self, value: Any, key: str, *, where: str = "") -> Any:
+        from backtests.data.calendars import check_calendar  # lazy: loads exchange_calendars
+
+        text = super().coerce(value, key, where=where)
+        return check_calendar(text, what=f"{where}: {key}" if where else key)
+
 
 TOP_LEVEL: dict[str, ParamSpec] = {
     "name": ParamSpec("str", "", help="strategy name (default: the file stem)"),
     "description": ParamSpec("str", "", help="one line, shown by backtest list"),
     "thesis": ParamSpec("str", "", help="what the strategy bets on, and when it would fail"),
     "benchmark": ParamSpec("str", "SPY", help="ticker the strategy is compared with"),
-    "cash": ParamSpec("float", 100000.0, help="starting capital", min=1.0),
+    "cash": ParamSpec("float", 100000.0, help="starting capital", min=1.0, max=1e12),
+    "calendar": CalendarParam(
+        "str", "XNYS", help="exchange whose sessions are the trading days (exchange_calendars name)"
+    ),
     "start": ParamSpec("date", UNSET_DATE, help='first date, YYYY-MM-DD ("" = earliest common data)'),
     "end": ParamSpec("date", UNSET_DATE, help='last date, YYYY-MM-DD ("" = latest common data)'),
     "events": ParamSpec(
@@ -46,6 +64,12 @@ TOP_LEVEL: dict[str, ParamSpec] = {
 SECTIONS: dict[str, dict[str, ParamSpec]] = {
     "response": {
         "trigger": ParamSpec("str", "", help='trigger that drives the hedge ("" = any of all triggers)'),
+        "kind": ParamSpec(
+            "str",
+            "hedge",
+            help='"hedge" (compared with the unhedged base) or "tilt" (compared with the untilted base)',
+            choices=RESPONSE_KINDS,
+        ),
         "hedge_fraction": ParamSpec(
             "float", 0.5, help="share of the fund_from sleeve moved into [hedge] at full intensity", min=0.0, max=1.0
         ),
@@ -79,8 +103,8 @@ SECTIONS: dict[str, dict[str, ParamSpec]] = {
         ),
     },
     "costs": {
-        "commission_bps": ParamSpec("float", 5.0, help="commission, basis points of traded value", min=0.0, max=1000.0),
-        "slippage_bps": ParamSpec("float", 2.0, help="slippage, basis points of the price", min=0.0, max=1000.0),
+        "commission_bps": ParamSpec("float", 5.0, help="commission, basis points of traded value", min=0.0, max=MAX_COST_BPS),
+        "slippage_bps": ParamSpec("float", 2.0, help="slippage, basis points of the price", min=0.0, max=MAX_COST_BPS),
     },
 }
 
@@ -110,11 +134,11 @@ def spec_keys(data: Mapping[str, Any]) -> dict[str, ParamSpec]:
 
     Includes the weights present (``universe.SPY``) and ``triggers.NAME.PARAM``
     for each trigger's type (``type`` itself is not overridable). New weight keys
-    are accepted by ``weight_key`` rather than listed here.
+    are accepted by ``overrides.apply_overrides`` rather than listed here.
     """
     keys: dict[str, ParamSpec] = dict(TOP_LEVEL)
     for section in WEIGHT_SECTIONS:
-        keys.update({f"{section}.{ticker}": WEIGHT for ticker in data.get(section) or {}})
+        keys.update({join_key((section, ticker)): WEIGHT for ticker in data.get(section) or {}})
     for name, table in (data.get(TRIGGERS) or {}).items():
         keys.update({f"{TRIGGERS}.{name}.{param}": spec for param, spec in trigger_param_specs(table).items()})
     for section, params in SECTIONS.items():
@@ -122,10 +146,9 @@ def spec_keys(data: Mapping[str, Any]) -> dict[str, ParamSpec]:
     return keys
 
 
-def weight_key(key: str) -> ParamSpec | None:
-    """``WEIGHT`` when ``key`` is ``universe.TICKER`` or ``hedge.TICKER`` with a well-formed ticker."""
-    section, _, ticker = key.partition(".")
-    return WEIGHT if section in WEIGHT_SECTIONS and is_ticker(ticker) else None
+def join_key(parts: Sequence[str]) -> str:
+    """The dotted key of ``parts``, quoting a part that contains a dot (``universe."0700.HK"``)."""
+    return ".".join(f'"{p}"' if "." in p else p for p in parts)
 
 
 def suggest_key(key: str, valid: Iterable[str]) -> str:

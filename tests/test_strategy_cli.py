@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backtests.spec import load_spec
-from backtests.spec.schema import SECTIONS, TOP_LEVEL
+from backtests.strategy import load_spec
+from backtests.strategy.schema import SECTIONS, TOP_LEVEL
 
 SHIPPED = [
     "buy-and-hold",
@@ -99,7 +99,7 @@ def test_show_reads_a_path(cli, tmp_path: Path) -> None:
         ),
         (
             ["show", "tariff-shock-hedge", "--set", "hedge_fraction"],
-            "--set 'hedge_fraction': expected KEY=VALUE, e.g. --set response.hedge_fraction=0.5",
+            "--set 'hedge_fraction': expected KEY=VALUE, e.g. response.hedge_fraction=0.5",
         ),
     ],
 )

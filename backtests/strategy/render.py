@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backtests.params import ParamSpec
-from backtests.spec.schema import SECTIONS, TOP_LEVEL, TRIGGERS, WEIGHT_SECTIONS, trigger_param_specs
+from backtests.strategy.schema import SECTIONS, TOP_LEVEL, TRIGGERS, WEIGHT_SECTIONS, trigger_param_specs
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\f": "\\f", "\r": "\\r"}

@@ -2,12 +2,12 @@
 
 Modules: ``schema`` (a ``ParamSpec`` per key), ``load`` (find, parse, override,
 validate), ``validate`` (checks and defaults), ``overrides`` (``--set``),
-``render`` (back to TOML), ``model`` (``StrategySpec``), ``response`` (the
-hedge level, pure).
+``render`` (back to TOML), ``model`` (``StrategySpec``). The hedge level
+the response section drives lives in ``backtests.portfolio.response``.
 """
 
-from backtests.spec.load import StrategyInfo, find_spec, load_spec, shipped_strategies
-from backtests.spec.model import StrategySpec
-from backtests.spec.overrides import apply_overrides
+from backtests.strategy.load import StrategyInfo, find_spec, load_spec, shipped_strategies
+from backtests.strategy.model import StrategySpec
+from backtests.strategy.overrides import apply_overrides
 
 __all__ = ["StrategyInfo", "StrategySpec", "apply_overrides", "find_spec", "load_spec", "shipped_strategies"]

@@ -1,8 +1,16 @@
-"""``StrategySpec``: a validated, fully defaulted strategy spec and its typed accessors."""
+"""``StrategySpec`` (public name ``Strategy``): a validated, fully defaulted strategy spec.
+
+Build one with ``Strategy.load(name_or_path)`` or ``Strategy.from_dict(mapping)``;
+derive variants with ``.with_overrides({"response.hedge_fraction": 0.3})``;
+write it back with ``.to_toml()``. Every constructor validates: errors are
+one-line ``UserInputError`` naming the source, the key and the allowed values.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +20,8 @@ import pandas as pd
 from backtests.dates import parse_date
 from backtests.errors import UserInputError
 from backtests.params import ParamSpec
-from backtests.spec.render import render_toml
-from backtests.spec.schema import spec_keys, suggest_key
+from backtests.strategy.render import render_toml
+from backtests.strategy.schema import spec_keys, suggest_key
 
 
 @dataclass(frozen=True)
@@ -22,12 +30,42 @@ class StrategySpec:
 
     ``data`` is the nested dict with every default filled (as written by
     ``to_toml``); treat it as read-only, the accessors return copies.
-    ``source_path`` (where it was read from) takes no part in equality.
+    ``raw`` is the document as written, overrides applied, before defaults:
+    ``with_overrides`` starts from it, so derived defaults (``response.fund_from``)
+    follow an overridden universe exactly as ``--set`` does. ``source_path``
+    (where it was read from) and ``raw`` take no part in equality.
     """
 
     name: str
     data: dict[str, Any]
     source_path: Path | None = field(default=None, compare=False)
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike[str]) -> StrategySpec:
+        """A shipped strategy by name (``tariff-shock-hedge``) or a ``.toml`` file."""
+        from backtests.strategy.load import load_spec
+
+        return load_spec(name_or_path)
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[str, Any], *, name: str = "custom") -> StrategySpec:
+        """A strategy from a dict laid out like the TOML file (``{"universe": {"SPY": 1.0}, ...}``)."""
+        from backtests.strategy.validate import resolve
+
+        raw = copy.deepcopy(dict(mapping))
+        data = resolve(raw, "strategy dict", name)
+        return cls(name=data["name"], data=data, raw=raw)
+
+    def with_overrides(self, overrides: Mapping[str, Any] | Sequence[str]) -> StrategySpec:
+        """A copy with dotted keys set to typed values, e.g. ``{"universe.0700.HK": 0.2}`` (see ``overrides``)."""
+        from backtests.strategy.overrides import OVERRIDES, apply_overrides
+        from backtests.strategy.validate import resolve
+
+        raw = apply_overrides(self.raw if self.raw is not None else self.data, overrides)
+        where = f"{self.source_path or self.name} with {OVERRIDES}"
+        data = resolve(raw, where, self.name)
+        return StrategySpec(name=data["name"], data=data, source_path=self.source_path, raw=raw)
 
     @property
     def description(self) -> str:
@@ -103,7 +141,7 @@ class StrategySpec:
         return copy.deepcopy(node)
 
     def keys(self) -> dict[str, ParamSpec]:
-        """Every overridable dotted key and its schema (see ``backtests.spec.schema.spec_keys``)."""
+        """Every overridable dotted key and its schema (see ``backtests.strategy.schema.spec_keys``)."""
         return spec_keys(self.data)
 
     def to_toml(self) -> str:

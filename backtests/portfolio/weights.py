@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from backtests.errors import DataUnavailableError, UserInputError
-from backtests.spec.model import StrategySpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from backtests.strategy.model import StrategySpec
 
 
 def sleeves(spec: StrategySpec, closes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

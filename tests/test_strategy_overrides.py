@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from backtests.errors import UserInputError
-from backtests.spec import apply_overrides, load_spec
-from backtests.spec.overrides import parse_assignment
+from backtests.cli import FLAGS
+from backtests.errors import UserInputError, flag_wording
+from backtests.strategy import apply_overrides, load_spec
+from backtests.strategy.overrides import parse_assignment
 
 SPEC = "tariff-shock-hedge"
 
@@ -18,9 +19,10 @@ def shipped_path() -> Path:
 
 
 def set_error(*overrides: str) -> str:
+    """The error as the CLI prints it (library arguments shown as flags)."""
     with pytest.raises(UserInputError) as info:
         load_spec(SPEC, overrides)
-    return str(info.value)
+    return flag_wording(str(info.value), FLAGS)
 
 
 def test_scalar_list_date_and_trigger_overrides_are_typed() -> None:
@@ -98,13 +100,13 @@ def test_bad_value_names_the_allowed_values() -> None:
 
 def test_missing_equals_sign() -> None:
     assert set_error("response.hedge_fraction") == (
-        "--set 'response.hedge_fraction': expected KEY=VALUE, e.g. --set response.hedge_fraction=0.5"
+        "--set 'response.hedge_fraction': expected KEY=VALUE, e.g. response.hedge_fraction=0.5"
     )
 
 
 def test_value_may_contain_equals_and_key_is_stripped() -> None:
     assert parse_assignment(" description = a=b ") == ("description", "a=b")
-    with pytest.raises(UserInputError, match="^--set '=1': expected KEY=VALUE"):
+    with pytest.raises(UserInputError, match="^`overrides` '=1': expected KEY=VALUE"):
         parse_assignment("=1")
 
 
@@ -117,4 +119,4 @@ def test_apply_overrides_leaves_its_input_untouched() -> None:
 
 
 def test_new_weight_keys_need_a_valid_ticker() -> None:
-    assert set_error("universe.xle=0.1").startswith("--set universe.xle: unknown key")
+    assert set_error("universe.x e=0.1").startswith("--set universe.X E: unknown key")

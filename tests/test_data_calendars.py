@@ -1,0 +1,77 @@
+"""Exchange calendars: sessions computed offline, names checked with suggestions, the spec key."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pandas as pd
+import pytest
+
+from backtests.data import calendars
+from backtests.data.align import align_closes
+from backtests.data.frames import PriceData
+from backtests.data.validate import price_series
+from backtests.errors import UserInputError
+from backtests.strategy import load_spec
+
+DAY = pd.Timestamp
+
+
+def test_sessions_are_computed_without_any_network(monkeypatch):
+    """exchange_calendars must not download anything: every socket is refused while building."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a calendar tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refused)
+    monkeypatch.setattr(socket, "create_connection", refused)
+    calendars._calendar.cache_clear()
+    us = calendars.sessions("XNYS", DAY("2024-07-01"), DAY("2024-07-08"))
+    hk = calendars.sessions("XHKG", DAY("2024-07-01"), DAY("2024-07-08"))
+    # By hand: NYSE closed on Independence Day (Thu 4 July); Hong Kong on 1 July (HKSAR day).
+    assert us.strftime("%m-%d").tolist() == ["07-01", "07-02", "07-03", "07-05", "07-08"]
+    assert hk.strftime("%m-%d").tolist() == ["07-02", "07-03", "07-04", "07-05", "07-08"]
+    assert us.name == "date" and us.dtype == "datetime64[ns]" and us.tz is None
+
+
+def test_long_histories_are_covered_for_the_real_data():
+    """SPY's real history starts 1993-01-29: the calendar reaches that far (by hand: 29 Jan 1993
+    was a Friday, the next session Monday 1 Feb)."""
+    days = calendars.sessions("XNYS", DAY("1993-01-29"), DAY("1993-02-01"))
+    assert days.strftime("%Y-%m-%d").tolist() == ["1993-01-29", "1993-02-01"]
+    closure = calendars.sessions("XNYS", DAY("2001-09-10"), DAY("2001-09-17"))
+    assert closure.strftime("%m-%d").tolist() == ["09-10", "09-17"]  # closed 11-14 September 2001
+
+
+def test_calendar_names_are_case_insensitive_and_typos_get_the_nearest_names():
+    assert calendars.check_calendar("xhkg") == "XHKG" and calendars.check_calendar("NYSE") == "NYSE"
+    with pytest.raises(UserInputError) as err:
+        calendars.check_calendar("XHGK")
+    assert re.match(r"calendar 'XHGK' is not an exchange calendar \(did you mean [^)]*\bXHKG\b", str(err.value))
+    assert "\n" not in str(err.value)
+
+
+def test_a_window_beyond_the_calendars_rules_is_noted():
+    """exchange_calendars records Shanghai holidays only from 1990-12-03."""
+    series = price_series(pd.bdate_range("1990-11-26", "1990-12-07"), [1.0] * 10, "A")
+    frame, notes = align_closes({"A": series}, None, None, calendar="XSHG")
+    assert frame.index[0] == DAY("1990-12-03")
+    assert "the XSHG calendar has no sessions before 1990-12-03; prices there are not used" in notes
+
+
+def test_the_strategy_key_calendar_defaults_to_xnys_and_is_checked():
+    assert load_spec("tariff-shock-hedge").data["calendar"] == "XNYS"
+    assert load_spec("tariff-shock-hedge", overrides=["calendar=xlon"]).data["calendar"] == "XLON"
+    with pytest.raises(UserInputError, match=r"calendar 'XNSY' is not an exchange calendar \(did you mean XNYS"):
+        load_spec("tariff-shock-hedge", overrides=["calendar=XNSY"])
+
+
+def test_price_data_without_spans_reads_first_and_last_dates_off_the_closes():
+    closes = pd.DataFrame(
+        {"A": [1.0, 2.0, 3.0], "B": [float("nan"), 5.0, 6.0]},
+        index=pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"], name="date"),
+    )
+    data = PriceData(closes=closes, source="test")
+    assert data.first_dates().to_dict() == {"A": DAY("2024-01-02"), "B": DAY("2024-01-03")}
+    assert data.last_dates().to_dict() == {"A": DAY("2024-01-04"), "B": DAY("2024-01-04")}
