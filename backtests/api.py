@@ -9,6 +9,7 @@ errors are one-line ``UserInputError`` (bad input) or ``BacktestError``
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -109,11 +110,29 @@ class SweepResult:
 
         return heatmap_figure(self.outcome)
 
-    def save(self, folder: str | os.PathLike, *, force: bool = False) -> dict[str, Path]:
-        """Write sweep.csv, summary.json and the heatmap files into ``folder``; returns name -> path."""
+    def save(
+        self, folder: str | os.PathLike, *, force: bool = False, winner_tearsheet: bool = False
+    ) -> dict[str, Path]:
+        """Write sweep.csv, summary.json and the heatmap files into ``folder``; returns name -> path.
+
+        ``winner_tearsheet``: also run the winner on backtrader (same data) and write its run
+        folder as ``folder/winner``.
+        """
+        from backtests.pipeline import run_strategy
         from backtests.sweep.report import write_outputs
 
-        return write_outputs(self.outcome, Path(folder), self.strategy.name, self.inputs.prices.label, force=force)
+        paths = write_outputs(self.outcome, Path(folder), self.strategy.name, self.inputs.prices.label, force=force)
+        if winner_tearsheet:
+            best = self.best
+            winner = run_strategy(dataclasses.replace(self.inputs, spec=best))
+            paths["winner tearsheet"] = winner.save(Path(folder) / "winner", tearsheet=True)["tearsheet"]
+        return paths
+
+    def save_best(self, path: str | os.PathLike) -> Path:
+        """Write the winner as a runnable spec (TOML, with the sweep's period) to ``path``, atomically."""
+        from backtests.atomic import atomic_write_text
+
+        return atomic_write_text(path, self.best.to_toml())
 
 
 def _plain(value: Any) -> Any:

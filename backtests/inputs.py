@@ -318,3 +318,14 @@ def _day(value: pd.Timestamp | None, default: str) -> str:
 def events_file_paths(files: Iterable[PathLike]) -> list[str]:
     """Absolute paths of event files, as written into a reproducible spec."""
     return [str(Path(f).resolve()) for f in files]
+
+
+def ticker_returns(inputs: RunInputs, ticker: str) -> pd.Series:
+    """Daily returns of one loaded ticker over the run period (first day 0), named by the ticker."""
+    symbol = ticker.strip().upper()
+    closes = inputs.prices.closes
+    if symbol not in closes.columns:
+        raise UserInputError(
+            f"{ticker}: not among the run's tickers ({', '.join(closes.columns)}); use one of them or 'base'"
+        )
+    return closes[symbol].loc[inputs.start : inputs.end].pct_change().fillna(0.0).rename(symbol)

@@ -8,21 +8,56 @@ the traceback).
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 
 import click
 
 from backtests import __version__
-from backtests.cli.data_cmd import data_group
-from backtests.cli.events_cmd import events_group
-from backtests.cli.gpr_cmd import fetch_gpr_command, import_gpr_command
-from backtests.cli.report_cmd import report_group
-from backtests.cli.strategy_cmd import list_command, show_command
-from backtests.cli.run_cmd import run_command
-from backtests.cli.sweep_cmd import sweep_command
-from backtests.cli.triggers_cmd import triggers_command
 from backtests.errors import BacktestError, flag_wording
+
+#: Subcommand -> (module, attribute, the one-line help ``backtest --help`` lists). Modules load only
+#: when their command runs, so ``backtest --help`` imports neither pandas nor matplotlib; a test keeps
+#: each line equal to the command's own short help.
+COMMANDS = {
+    "run": (
+        "backtests.cli.run_cmd",
+        "run_command",
+        "Backtest STRATEGY (a shipped name or a .toml path) and write its report folder.",
+    ),
+    "list": (
+        "backtests.cli.strategy_cmd",
+        "list_command",
+        "List the shipped strategies with their one-line descriptions.",
+    ),
+    "show": (
+        "backtests.cli.strategy_cmd",
+        "show_command",
+        "Print STRATEGY (a name from `backtest list` or a .toml path) as TOML, every default filled in.",
+    ),
+    "triggers": (
+        "backtests.cli.triggers_cmd",
+        "triggers_command",
+        "List every firing of STRATEGY's triggers, with the events behind each.",
+    ),
+    "sweep": (
+        "backtests.cli.sweep_cmd",
+        "sweep_command",
+        "Sweep STRATEGY's parameters and tell whether the winner is skill or luck.",
+    ),
+    "data": ("backtests.cli.data_cmd", "data_group", "Manage the local price cache (and GPR index data)."),
+    "events": (
+        "backtests.cli.events_cmd",
+        "events_group",
+        "Geopolitical event calendars: the curated one and your own CSV files.",
+    ),
+    "report": (
+        "backtests.cli.report_cmd",
+        "report_group",
+        "List, open and compare finished runs (under $BACKTEST_REPORTS_DIR, else ./reports).",
+    ),
+}
 
 #: Library argument names (as errors name them) -> the flags that set them.
 FLAGS = {
@@ -50,10 +85,22 @@ FLAGS = {
 
 
 class _Root(click.Group):
-    """Root group that turns library errors into one-line messages and exit codes.
-
-    ``--debug`` adds the traceback but never changes the exit code.
+    """Root group that loads subcommands on demand and turns library errors into one-line messages
+    and exit codes. ``--debug`` adds the traceback but never changes the exit code.
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context):  # noqa: D401 - click hook
         try:
@@ -99,21 +146,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
         backtest sweep tariff-shock-hedge --grid response.hedge_fraction=0.1:1.0:0.1
     """
     ctx.meta["debug"] = debug
-
-
-for _command in (
-    run_command,
-    list_command,
-    show_command,
-    triggers_command,
-    sweep_command,
-    data_group,
-    events_group,
-    report_group,
-):
-    cli.add_command(_command)
-data_group.add_command(fetch_gpr_command)
-data_group.add_command(import_gpr_command)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The ``backtest data`` commands for prices: fetch (Yahoo -> cache), import (CSV -> cache), list, clear, repair.
 
-The GPR commands (``fetch-gpr``, ``import-gpr``) are attached to this group by
-``backtests.cli``. Status goes to stderr; ``list`` prints its table or JSON on stdout.
+The GPR commands (``fetch-gpr``, ``import-gpr``, in ``gpr_cmd``) are attached to this group
+at the end of this module. Status goes to stderr; ``list`` prints its table or JSON on stdout.
 Commands that write check the cache folder is writable before any other work.
 """
 
@@ -214,3 +214,13 @@ def repair_command(data_dir: str | None) -> None:
     note(f"cache manifest {cache.manifest_path} {rebuild_summary(entries)}")
     for message in corrupt:
         note(f"left out: {message}")
+
+
+def _attach_gpr_commands() -> None:
+    from backtests.cli.gpr_cmd import fetch_gpr_command, import_gpr_command
+
+    data_group.add_command(fetch_gpr_command)
+    data_group.add_command(import_gpr_command)
+
+
+_attach_gpr_commands()

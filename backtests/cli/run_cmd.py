@@ -138,18 +138,9 @@ def run_command(
 
 def _tearsheet_benchmark(choice: str | None, inputs):
     """None (the spec's benchmark), "base", or the named ticker's returns over the run period."""
-    from backtests.errors import UserInputError
+    from backtests.inputs import ticker_returns
 
-    if choice is None or choice == "base":
-        return choice
-    ticker = choice.strip().upper()
-    closes = inputs.prices.closes
-    if ticker not in closes.columns:
-        raise UserInputError(
-            f"--tearsheet-benchmark {choice}: not among the run's tickers ({', '.join(closes.columns)}); "
-            "use 'base' or one of them, or change the spec's benchmark with --benchmark"
-        )
-    return closes[ticker].loc[inputs.start : inputs.end].pct_change().fillna(0.0).rename(ticker)
+    return choice if choice in (None, "base") else ticker_returns(inputs, choice)
 
 
 def _print_summary(result) -> None:

@@ -99,7 +99,7 @@ def sweep_command(
             --train-until 2022-12-31 --save-best best.toml
         backtest sweep tariff-shock-hedge --grid triggers.tariffs.min_severity=2,3,4,5 --walk-forward 4
     """
-    from backtests.api import run, sweep
+    from backtests.api import sweep
     from backtests.cli.run_cmd import announce_inputs
     from backtests.paths import reports_dir
     from backtests.reports.artifacts import check_writable_file, check_writable_target, new_run_dir
@@ -140,21 +140,14 @@ def sweep_command(
             on_start=started,
         )
     target = Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
-    paths = result.save(target, force=force)
+    if tearsheet:
+        note("Running the winner on backtrader for its tearsheet...")
+    paths = result.save(target, force=force, winner_tearsheet=tearsheet)
     if not out_dir:
         rebuild_index(reports_dir())
     _print_ranked(result.outcome, top, result.inputs.prices.label)
-    if save_best or tearsheet:
-        best = result.best
-        if save_best:
-            from backtests.atomic import atomic_write_text
-
-            paths["best spec"] = atomic_write_text(save_best, best.to_toml())
-        if tearsheet:
-            note("Running the winner on backtrader for its tearsheet...")
-            winner = run(best, **{**data.arguments(), "start": None, "end": None})
-            written = winner.save(target / "winner", tearsheet=True)
-            paths["winner tearsheet"] = written["tearsheet"]
+    if save_best:
+        paths["best spec"] = result.save_best(save_best)
     click.echo("")
     for name, path in paths.items():
         click.echo(f"{name:<18}{path}")

@@ -101,7 +101,7 @@ class Plan:
         """Check and cap the request against this machine's cores."""
         cores = os.cpu_count() or 1
         if cluster is not None:
-            _check_cluster(cluster)
+            check_cluster(cluster)
             return cls(1, cluster, 1)
         notes: tuple[str, ...] = ()
         if jobs > cores:
@@ -135,7 +135,8 @@ class Plan:
         return parallel(delayed(function)(groups[c.group], c) for c in chunks)
 
 
-def _check_cluster(cluster: str) -> None:
+def check_cluster(cluster: str) -> None:
+    """Raise ``UserInputError`` unless ``cluster`` is ``tcp://HOST:PORT``, ``local`` or ``local:N``."""
     if cluster.startswith("tcp://") and len(cluster) > len("tcp://"):
         return
     head, _, count = cluster.partition(":")

@@ -64,6 +64,10 @@ class SweepSettings:
             raise UserInputError("`jobs` N: N must be 1 or more")
         if self.executor not in EXECUTORS:
             raise UserInputError(f"`executor` {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
+        if self.cluster is not None:
+            from backtests.sweep.parallel import check_cluster
+
+            check_cluster(self.cluster)
 
 
 @dataclass(frozen=True)
