@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.metrics import summary_metrics
 from backtests.results import RunResult
 from backtests.strategy.schema import SECTIONS
@@ -81,7 +82,7 @@ END_REASONS: tuple[str, ...] = (
     "step-out finished",
     "still open",
 )
-PERIODS = 252
+PERIODS = TRADING_DAYS_PER_YEAR
 
 
 def response_setting(result: RunResult, key: str) -> Any:

@@ -8,6 +8,9 @@ import pandas as pd
 
 from backtests.errors import UserInputError
 
+#: The days a nanosecond pandas timestamp can hold (every date index here is one): 1677-09-22 to 2262-04-11.
+FIRST_DAY, LAST_DAY = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+
 
 def parse_date(value: str | dt.date | pd.Timestamp | None, *, what: str = "date") -> pd.Timestamp | None:
     """Parse ``YYYY-MM-DD`` (or a date object) into a midnight Timestamp; ``None`` passes through.
@@ -17,12 +20,17 @@ def parse_date(value: str | dt.date | pd.Timestamp | None, *, what: str = "date"
     if value is None or value == "":
         return None
     if isinstance(value, (dt.date, pd.Timestamp)):
-        return pd.Timestamp(value).tz_localize(None).normalize()
-    try:
-        parsed = dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise UserInputError(f"{what}: {value!r} is not a date; use YYYY-MM-DD, e.g. 2019-05-10") from None
-    return pd.Timestamp(parsed)
+        stamp = pd.Timestamp(value).tz_localize(None).normalize()
+    else:
+        try:
+            stamp = pd.Timestamp(dt.date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise UserInputError(f"{what}: {value!r} is not a date; use YYYY-MM-DD, e.g. 2019-05-10") from None
+    if not FIRST_DAY <= stamp <= LAST_DAY:
+        raise UserInputError(
+            f"{what}: {value!r} is out of range; use a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+        )
+    return stamp
 
 
 def check_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:

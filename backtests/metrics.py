@@ -24,6 +24,8 @@ import numba
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
+
 METRIC_KEYS = (
     "total_return",
     "cagr",
@@ -101,7 +103,7 @@ def metrics_from_stats(stats: np.ndarray, *, periods: int, years: float) -> dict
 
 
 def summary_metrics_matrix(
-    returns: np.ndarray, *, periods: int = 252, years: float | None = None
+    returns: np.ndarray, *, periods: int = TRADING_DAYS_PER_YEAR, years: float | None = None
 ) -> dict[str, np.ndarray]:
     """Metrics of each row of ``returns`` (C x T daily simple returns) as arrays of length C.
 
@@ -120,7 +122,7 @@ def calendar_years(index: pd.DatetimeIndex) -> float:
     return (index[-1] - index[0]).days / 365.25
 
 
-def summary_metrics(returns: pd.Series, *, periods: int = 252) -> dict[str, float]:
+def summary_metrics(returns: pd.Series, *, periods: int = TRADING_DAYS_PER_YEAR) -> dict[str, float]:
     """Metrics of one daily return series (``date`` index), keys ``METRIC_KEYS``."""
     years = calendar_years(pd.DatetimeIndex(returns.index))
     matrix = summary_metrics_matrix(

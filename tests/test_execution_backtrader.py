@@ -77,16 +77,20 @@ def test_no_rejections_with_full_investment_and_commission() -> None:
     assert result.rejected_orders == 0 and len(result.trades) >= 3 * 39
 
 
-def test_without_the_trim_backtrader_rejects_and_we_raise() -> None:
+def test_without_the_trim_backtrader_rejects_and_we_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backtests.execution import backtrader_exec
+
+    def untrimmed(q, p, cash, target, commission, slippage, delta):  # naive sizing: no cash trim
+        delta[:] = target * (cash + float(q @ p)) / p - q
+
+    monkeypatch.setattr(backtrader_exec, "plan_trades", untrimmed)
     closes = frame({"A": [100, 101], "B": [50, 49]})
     targets = frame({"A": [0.5, 0.5], "B": [0.5, 0.5]})
     with pytest.raises(
         RejectedOrdersError,
         match=r"backtrader rejected 1 orders \(first: B on 2024-01-01, status Margin\)",
     ):
-        run_backtrader(
-            closes, targets, CostModel(commission_bps=10), NEVER, 1000.0, _trim_buys=False
-        )
+        run_backtrader(closes, targets, CostModel(commission_bps=10), NEVER, 1000.0)
 
 
 def test_orders_on_the_last_day_execute() -> None:

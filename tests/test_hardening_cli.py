@@ -171,11 +171,9 @@ def test_a_reports_dir_that_is_a_file_fails_before_computing(tmp_path, no_comput
         ("sweep", "tariff-shock-hedge", "--source", "demo", "--grid", "response.hold_days=5,10"),
     ):
         result = _invoke(*args, env={"BACKTEST_REPORTS_DIR": str(blocker)})
-        assert _one_line(result, 1) == (
-            f"Error: reports folder {blocker}: it is a file, not a folder; choose another folder"
-        )
-        assert result.stderr.splitlines() == [f"Error: reports folder {blocker}: it is a file, not a folder; "
-                                              "choose another folder"]
+        line = _one_line(result, 1)
+        assert line == f"Error: reports folder {blocker}: it is a file, not a folder; choose another folder"
+        assert result.stderr.splitlines() == [line]
 
 
 def test_a_data_dir_that_is_a_file_is_refused_in_one_line(tmp_path, no_computation):
@@ -206,8 +204,8 @@ def test_save_best_that_cannot_be_written_fails_before_computing(case, tmp_path,
         "a folder": (tmp_path, f"Error: --save-best {tmp_path}: it is a folder, not a file; give a file name"),
         "under a file": (
             blocker / "best.toml",
-            f"Error: --save-best {blocker / 'best.toml'} cannot be written: {blocker} is a file, not a folder; "
-            "choose another path",
+            (f"Error: --save-best {blocker / 'best.toml'} cannot be written: {blocker} is a file, not a folder; "
+            "choose another path"),
         ),
         "a read-only file": (
             existing,
@@ -251,13 +249,13 @@ def test_events_add_to_an_unwritable_file_is_one_line(case, tmp_path):
         ),
         "a read-only folder": (
             locked / "events.csv", locked,
-            f"Error: events file {locked / 'events.csv'} cannot be written: {locked} is not writable ({denied}); "
-            "choose another path",
+            (f"Error: events file {locked / 'events.csv'} cannot be written: {locked} is not writable ({denied}); "
+            "choose another path"),
         ),
         "under a file": (
             blocker / "events.csv", None,
-            f"Error: events file {blocker / 'events.csv'} cannot be written: {blocker} is a file, not a folder; "
-            "choose another path",
+            (f"Error: events file {blocker / 'events.csv'} cannot be written: {blocker} is a file, not a folder; "
+            "choose another path"),
         ),
         "a folder": (locked, None, f"Error: events file {locked}: it is a folder, not a file; give a file name"),
     }[case]
@@ -363,8 +361,8 @@ def test_a_start_before_the_demo_market_names_the_tickers_that_limit_it(tmp_path
     )
     assert result.exit_code == 0, result.stderr
     assert _notes(result.stderr) == [
-        "Note: the run starts on 2010-01-04, not 1900-01-01: that is the first price of EEM, FXI, GLD, IEF, QQQ, "
-        "SPY, TLT, UUP (none has an earlier one; later-listed tickers follow the late-listing policy)"
+        ("Note: the run starts on 2010-01-04, not 1900-01-01: that is the first price of EEM, FXI, GLD, IEF, QQQ, "
+        "SPY, TLT, UUP (none has an earlier one; later-listed tickers follow the late-listing policy)")
     ]
 
 
@@ -389,8 +387,8 @@ def test_a_start_before_real_data_names_spy(shared_data, tmp_path):
     )
     assert result.exit_code == 0, result.stderr
     assert _notes(result.stderr) == [
-        "Note: the run starts on 1993-01-29, not 1900-01-01: that is the first price of SPY, the ticker with the "
-        "longest history (later-listed tickers follow the late-listing policy)"
+        ("Note: the run starts on 1993-01-29, not 1900-01-01: that is the first price of SPY, the ticker with the "
+        "longest history (later-listed tickers follow the late-listing policy)")
     ]
 
 
@@ -430,4 +428,74 @@ def test_lower_case_tickers_in_a_spec_file_are_upper_cased(tmp_path):
     assert resolved["universe"] == {"SPY": 0.6, "AGG": 0.4}
     assert resolved["hedge"] == {"GLD": 1.0}
     assert resolved["benchmark"] == "SPY"
-    assert not re.search(r"^(spy|agg|gld) =", result.stdout, flags=re.M)
+    assert not re.search(r"^(spy|agg|gld) =", result.stdout, flags=re.MULTILINE)
+
+
+# --- found by the fuzz suite (tests/test_cli_fuzz.py): each crashed with "internal error" before its fix ----
+
+
+@pytest.mark.parametrize(
+    "option, day", [("--start", "0001-01-01"), ("--start", "2263-01-01"), ("--end", "9999-12-31")]
+)
+def test_a_date_pandas_cannot_hold_is_refused(option, day):
+    other = ["--end", "2020-01-31"] if option == "--start" else ["--start", "2020-01-02"]
+    result = _invoke("triggers", "tariff-shock-hedge", "--source", "demo", option, day, *other)
+    assert _one_line(result, 2) == (
+        f"Error: {option}: '{day}' is out of range; use a date from 1677-09-22 to 2262-04-11"
+    )
+
+
+def test_a_price_dated_beyond_2262_is_a_cell_error(tmp_path):
+    prices = tmp_path / "SPY.csv"
+    prices.write_text("Date,Close\n2262-04-11,1.0\n2263-01-01,1.0\n")
+    result = _invoke("data", "import", str(prices), "--data-dir", str(tmp_path / "cache"))
+    assert _one_line(result, 2) == (
+        f"Error: {prices}:3: column 1 (Date) is '2263-01-01', not a date (YYYY-MM-DD); fix that cell"
+    )
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    "cells, problem",
+    [
+        ("2263-01-01,", "date: '2263-01-01' is out of range; use a date from 1677-09-22 to 2262-04-11"),
+        (
+            "2020-01-02,2263-01-01T10:00-05:00",
+            "public_at: public_at '2263-01-01T10:00-05:00' is out of range; use a time from 1677-09-22 to 2262-04-11",
+        ),
+    ],
+)
+def test_an_event_dated_beyond_2262_is_a_cell_error(cells, problem, tmp_path):
+    events = tmp_path / "events.csv"
+    date, public_at = cells.split(",")
+    events.write_text(f"date,title,category,direction,severity,public_at\n{date},Far,tariff,escalation,3,{public_at}\n")
+    validated = _invoke("events", "validate", "--alone", str(events))
+    assert validated.exit_code == 2 and validated.stderr.splitlines() == [f"{events}:2:{problem}"]
+    listed = _invoke("events", "list", "--no-curated", "--events", str(events))
+    assert _one_line(listed, 2) == f"Error: {events}:2:{problem}"
+
+
+@pytest.mark.parametrize(
+    "axis, line",
+    [
+        ("0:0:NaN", "Error: --grid response.hold_days=0:0:NaN: START, STOP and STEP must be numbers"),
+        ("1:Infinity:1", "Error: --grid response.hold_days=1:Infinity:1: START, STOP and STEP must be numbers"),
+        (
+            "0:1e999999:1e-999999",
+            ("Error: --grid response.hold_days=0:1e999999:1e-999999: more than 1,000,000 values is too many; "
+            "use a larger STEP"),
+        ),
+    ],
+)
+def test_a_non_finite_or_endless_grid_range_is_refused(axis, line, no_computation):
+    result = _invoke("sweep", "tariff-shock-hedge", "--source", "demo", "--grid", f"response.hold_days={axis}")
+    assert _one_line(result, 2) == line
+
+
+def test_sweeping_a_list_valued_key_works(tmp_path):
+    result = _invoke(
+        "sweep", "tariff-shock-hedge", "--source", "demo", "--start", "2010-02-01", "--end", "2010-06-30",
+        "--grid", "triggers.tariffs.categories=tariff,export_control", "--out", str(tmp_path / "sweep"),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("2 configurations ranked")

@@ -14,7 +14,6 @@ from backtests.sweep.stats import (
     deflated_sharpe_ratio,
     expected_max_sharpe,
     pbo_from_block_stats,
-    per_period_sharpe,
     probability_of_backtest_overfitting,
 )
 
@@ -184,3 +183,11 @@ def test_chunked_cscv_equals_unchunked(chunk):
     part = pbo_from_block_stats(stats, chunk=chunk)
     assert part.pbo == whole.pbo and part.n_splits == 252
     np.testing.assert_array_equal(part.logits, whole.logits)
+
+
+def per_period_sharpe(returns: np.ndarray) -> np.ndarray:
+    """Per-period Sharpe ratio of each column of a ``T x N`` return matrix (ddof=1, rf 0)."""
+    mean = returns.mean(axis=0)
+    std = returns.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(std > 0, mean / std, 0.0)

@@ -18,6 +18,7 @@ from backtests.data.align import to_price_data
 from backtests.data.calendars import DEFAULT_CALENDAR
 from backtests.data.frames import PriceData
 from backtests.data.validate import clean_tickers, price_series, validate_closes
+from backtests.dates import FIRST_DAY, LAST_DAY
 from backtests.errors import UserInputError
 
 _MISSING = {"", "null", "nan", "NaN", "NA"}
@@ -51,7 +52,8 @@ def read_price_csv(path: str | os.PathLike[str]) -> pd.Series:
 
 
 def _to_dates(text: pd.Series) -> pd.Series:
-    return pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    return parsed.where((parsed >= FIRST_DAY) & (parsed <= LAST_DAY))  # no nanosecond stamp beyond them
 
 
 def _to_numbers(text: pd.Series) -> pd.Series:

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.data import calendars
 from backtests.data.calendars import DEFAULT_CALENDAR
 from backtests.data.frames import SYNTHETIC_LABEL, PriceData
@@ -55,7 +56,6 @@ from backtests.errors import UserInputError
 
 ORIGIN = pd.Timestamp("2010-01-04")
 START_LEVEL = 100.0
-TRADING_DAYS = 252
 DEFAULT_SEED = 7
 
 # Log-return shock on the session after an escalation of severity 5 (scaled
@@ -312,8 +312,8 @@ def _random_log_returns(
     dof = table["dof"].to_numpy()[columns]
     chi2 = 2.0 * special.gammaincinv(dof / 2.0, uniform)
     shocks = correlated * np.sqrt((dof - 2.0) / chi2)
-    drift = table["drift"].to_numpy()[columns] / TRADING_DAYS
-    vol = table["vol"].to_numpy()[columns] / np.sqrt(TRADING_DAYS)
+    drift = table["drift"].to_numpy()[columns] / TRADING_DAYS_PER_YEAR
+    vol = table["vol"].to_numpy()[columns] / np.sqrt(TRADING_DAYS_PER_YEAR)
     return drift + vol * shocks
 
 

@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from backtests.dates import FIRST_DAY, LAST_DAY
+
 REQUIRED_COLUMNS: tuple[str, ...] = ("date", "title", "category", "direction", "severity")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("countries", "assets", "source", "notes", "chain", "stage", "public_at")
 ALL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -49,9 +51,12 @@ def parse_event_date(text: str) -> pd.Timestamp:
     try:
         if not _ISO_DATE.fullmatch(text):
             raise ValueError(text)
-        return pd.Timestamp(dt.date.fromisoformat(text))
+        day = pd.Timestamp(dt.date.fromisoformat(text))
     except ValueError:
         raise ValueError(f"{text!r} is not a valid date; use YYYY-MM-DD, e.g. 2019-05-10") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{text!r} is out of range; use a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}")
+    return day
 
 
 def parse_category(text: str) -> str:
@@ -141,10 +146,14 @@ def parse_public_at(text: str) -> pd.Timestamp | None:
             )
         raise ValueError(f"public_at {text!r} is not an ISO 8601 time with offset; use {_PUBLIC_AT_EXAMPLE}")
     try:
-        value = dt.datetime.fromisoformat(text)
+        value = pd.Timestamp(dt.datetime.fromisoformat(text)).tz_convert("UTC")
     except ValueError:
         raise ValueError(f"public_at {text!r} is not a valid time; use {_PUBLIC_AT_EXAMPLE}") from None
-    return pd.Timestamp(value).tz_convert("UTC")
+    if not FIRST_DAY <= value.tz_localize(None) <= LAST_DAY:
+        raise ValueError(
+            f"public_at {text!r} is out of range; use a time from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+        )
+    return value
 
 
 def market_day(public_at: pd.Timestamp) -> pd.Timestamp:

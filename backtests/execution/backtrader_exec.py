@@ -65,7 +65,6 @@ class _Plan:
         scheduled: np.ndarray,
         costs: CostModel,
         rebalance: RebalanceRule,
-        trim_buys: bool,
     ) -> None:
         n_days, n = targets.shape
         self.targets = targets
@@ -75,7 +74,6 @@ class _Plan:
         )
         self.costs = costs
         self.drift = rebalance.drift_threshold
-        self.trim_buys = trim_buys
         self.holdings = np.zeros((n_days, n))
         self.cash = np.zeros(n_days)
         self.fills: list[tuple] = []
@@ -118,21 +116,11 @@ class _TargetStrategy(bt.Strategy):
         ):
             return
         delta = np.empty(len(q))
-        if plan.trim_buys:
-            plan_trades(q, p, cash, target, plan.costs.commission, plan.costs.slippage, delta)
-        else:
-            _untrimmed(q, p, value, target, delta)
+        plan_trades(q, p, cash, target, plan.costs.commission, plan.costs.slippage, delta)
         for i in np.flatnonzero(delta < 0):
             self.sell(data=self.datas[i], size=float(-delta[i]))
         for i in np.flatnonzero(delta > 0):
             self.buy(data=self.datas[i], size=float(delta[i]))
-
-
-def _untrimmed(
-    q: np.ndarray, p: np.ndarray, value: float, target: np.ndarray, delta: np.ndarray
-) -> None:
-    """Naive sizing without the cash trim (tests only: shows backtrader's silent rejection)."""
-    delta[:] = target * value / p - q
 
 
 class ArrayFeed(bt.feed.DataBase):
@@ -168,8 +156,6 @@ def run_backtrader(
     costs: CostModel,
     rebalance: RebalanceRule,
     cash: float,
-    *,
-    _trim_buys: bool = True,
 ) -> ExecutionResult:
     """Execute ``targets`` (date x ticker weights, traded at each close) with backtrader.
 
@@ -179,7 +165,7 @@ def run_backtrader(
     dates = pd.DatetimeIndex(closes.index, name="date")
     weights = aligned_targets(targets, closes)
     prices = listed_prices(closes.to_numpy(dtype=float), weights, names=tickers, dates=dates)
-    plan = _Plan(weights, scheduled_days(dates, rebalance.schedule), costs, rebalance, _trim_buys)
+    plan = _Plan(weights, scheduled_days(dates, rebalance.schedule), costs, rebalance)
     clock = dates.append(pd.DatetimeIndex([dates[-1] + pd.Timedelta(days=1)]))
     cerebro = bt.Cerebro(stdstats=False)
     stamps = [bt.date2num(day.to_pydatetime()) for day in clock]

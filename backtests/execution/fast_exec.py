@@ -36,6 +36,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.execution.result import (
     TRADE_COLUMNS,
     ExecutionResult,
@@ -494,7 +495,7 @@ def simulate(
     *,
     dates: pd.DatetimeIndex | None = None,
     keep_equity: bool = False,
-    periods: int = 252,
+    periods: int = TRADING_DAYS_PER_YEAR,
 ) -> FastResult:
     """Run C configurations (rows of ``exposure``, C x T) on ``closes`` (T x N; NaN before listing).
 

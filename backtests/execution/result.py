@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
+
 TRADE_COLUMNS = ("date", "ticker", "size", "price", "value", "commission")
 
 
@@ -39,7 +41,7 @@ def annual_turnover(
     traded_notional: np.ndarray | float,
     mean_equity: np.ndarray | float,
     days: int,
-    periods: int = 252,
+    periods: int = TRADING_DAYS_PER_YEAR,
 ) -> np.ndarray | float:
     """Sum of traded notional / mean equity / years, with years = ``days / periods``."""
     return traded_notional / mean_equity / (days / periods)

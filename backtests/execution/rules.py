@@ -33,9 +33,9 @@ import numba
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import MAX_COST_BPS, SCHEDULES
 from backtests.errors import BacktestError, UserInputError
 
-SCHEDULES = ("none", "daily", "weekly", "monthly", "quarterly")
 TARGET_CHANGE_TOL = 1e-12
 DUST = 1e-9
 CASH_SAFETY = 1e-12
@@ -51,9 +51,9 @@ class CostModel:
     def __post_init__(self) -> None:
         for name in ("commission_bps", "slippage_bps"):
             value = getattr(self, name)
-            if not 0.0 <= value < 10_000.0:
+            if not 0.0 <= value <= MAX_COST_BPS:
                 raise UserInputError(
-                    f"costs.{name} = {value!r} is out of range; expected >= 0 and < 10000"
+                    f"costs.{name} = {value!r} is out of range; expected >= 0 and <= {MAX_COST_BPS:g}"
                 )
 
     @property

@@ -45,12 +45,20 @@ def _arange(key: str, spec: str) -> list[str]:
     try:
         start, stop, step = (Decimal(p.strip()) for p in parts)
     except InvalidOperation:
-        raise UserInputError(f"`grid` {key}={spec}: START, STOP and STEP must be numbers") from None
+        start = stop = step = Decimal("NaN")
+    if not (start.is_finite() and stop.is_finite() and step.is_finite()):
+        raise UserInputError(f"`grid` {key}={spec}: START, STOP and STEP must be numbers")
     if step <= 0 or stop < start:
         raise UserInputError(f"`grid` {key}={spec}: need STEP > 0 and STOP >= START")
-    count = int((stop - start) / step) + 1
-    if count > MAX_CONFIGURATIONS:
-        raise UserInputError(f"`grid` {key}={spec}: {count} values is too many; use a larger STEP")
+    try:
+        steps = (stop - start) / step
+    except ArithmeticError:  # beyond Decimal's exponent range (1e999999 / 1e-999999): far too many
+        steps = Decimal(MAX_CONFIGURATIONS)
+    if steps >= MAX_CONFIGURATIONS:
+        raise UserInputError(
+            f"`grid` {key}={spec}: more than {MAX_CONFIGURATIONS:,} values is too many; use a larger STEP"
+        )
+    count = int(steps) + 1
     # Decimal arithmetic keeps 0.05 * 3 == 0.15 exactly, so STOP is included when on the grid.
     return [_format(start + step * i) for i in range(count)]
 
@@ -92,6 +100,9 @@ class Grid:
             if canonical in keys:
                 raise UserInputError("`grid`: the same key is given twice; merge its values into one")
             typed = [_checked(spec, canonical, v) for v in raw]
+            if canonical.startswith("triggers."):  # a trigger is validated as a whole: check each value now
+                for value in typed:
+                    _check_trigger_value(spec, canonical, value)
             if not typed:
                 raise UserInputError(f"`grid` {canonical}: no values; give at least one")
             if len({repr(v) for v in typed}) != len(typed):
@@ -142,6 +153,15 @@ def _checked(spec, key: str, value: Any) -> Any:
     if param is None:
         raise UserInputError(f"`grid` {key}: unknown key{suggest_key(key, params)}")
     return coerce_value(param, value, key, where="`grid`")
+
+
+def _check_trigger_value(spec, key: str, value: Any) -> None:
+    """Raise as ``grid`` when the trigger table with ``key = value`` is invalid (before any data are loaded)."""
+    try:
+        spec.with_overrides({key: value})
+    except UserInputError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise UserInputError(f"`grid` {key}={value!r}: {reason}") from None
 
 
 def _sample(total: int, n: int, seed: int | None) -> np.ndarray:

@@ -150,9 +150,9 @@ def run_sweep(
     from backtests.sweep.parallel import Plan
 
     ranges = periods.ranges()
-    grid_columns = {key: np.asarray(values, dtype=object)[grid.picks[:, j]] for j, (key, values) in enumerate(zip(grid.keys, grid.values))}
+    grid_columns = {key: _column(values)[grid.picks[:, j]] for j, (key, values) in enumerate(zip(grid.keys, grid.values))}
     reference_columns = {
-        key: np.asarray([REFERENCES[name].get(key, spec.get(key)) for name in REFERENCES], dtype=object)
+        key: _column([REFERENCES[name].get(key, spec.get(key)) for name in REFERENCES])
         for key in {*grid.keys, *(k for r in REFERENCES.values() for k in r)}
     }
     with Plan.make(settings.jobs, settings.cluster) as plan:
@@ -179,6 +179,14 @@ def run_sweep(
     dsr = _winner_dsr(grid_table, winner, periods.train_end)
     walk_forward = _walk_forward(grid_table, periods, settings.objective)
     return SweepOutcome(table, list(grid.keys), settings, periods, winner, dsr, pbo, walk_forward, notes)
+
+
+def _column(values: Sequence[Any]) -> np.ndarray:
+    """A 1-d object array of ``values`` (list values, e.g. ``categories``, stay single cells)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
 
 
 @dataclass(frozen=True)

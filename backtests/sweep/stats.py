@@ -74,14 +74,6 @@ def deflated_sharpe_ratio(
     return float(sps.norm.cdf(z))
 
 
-def per_period_sharpe(returns: np.ndarray) -> np.ndarray:
-    """Per-period Sharpe ratio of each column of a ``T x N`` return matrix (ddof=1, rf 0)."""
-    mean = returns.mean(axis=0)
-    std = returns.std(axis=0, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(std > 0, mean / std, 0.0)
-
-
 @dataclass(frozen=True)
 class PBOResult:
     """Outcome of CSCV: ``pbo`` and the logits of every train/test split."""

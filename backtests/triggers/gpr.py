@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.errors import UserInputError
 from backtests.params import ParamSpec
 from backtests.triggers.context import MarketContext, TriggerOutput
@@ -53,7 +54,7 @@ GPR_PARAMS: dict[str, ParamSpec] = {
     ),
     "lookback_days": ParamSpec(
         "int",
-        252,
+        TRADING_DAYS_PER_YEAR,
         help="daily GPR observations (calendar days) in the z-score / percentile window",
         min=20,
     ),

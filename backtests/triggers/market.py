@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.errors import UserInputError
 from backtests.params import ParamSpec
 from backtests.triggers.context import MarketContext, TriggerOutput
 from backtests.triggers.timing import condition_output, held, hold_param, lag_param
 
-TRADING_DAYS_PER_YEAR = 252
 VOL_DEFAULT_THRESHOLDS: dict[str, float] = {"level": 0.25, "ratio": 1.5}
 _HOLD_HELP = (
     "trading days the signal stays on after the condition was last true (1 = while it holds)"
@@ -42,7 +42,7 @@ DRAWDOWN_PARAMS: dict[str, ParamSpec] = {
         min=0.0,
         max=1.0,
     ),
-    "window_days": ParamSpec("int", 252, help="trading days in the rolling high", min=1),
+    "window_days": ParamSpec("int", TRADING_DAYS_PER_YEAR, help="trading days in the rolling high", min=1),
     "hold_days": hold_param(_HOLD_HELP),
     "lag": lag_param(),
 }
@@ -59,7 +59,7 @@ VOLATILITY_PARAMS: dict[str, ParamSpec] = {
         choices=("level", "ratio"),
     ),
     "long_window_days": ParamSpec(
-        "int", 252, help="trading days in the long window of measure = ratio", min=2
+        "int", TRADING_DAYS_PER_YEAR, help="trading days in the long window of measure = ratio", min=2
     ),
     "threshold": ParamSpec(
         "float",
