@@ -55,10 +55,8 @@ PERIOD = ("--start", "2015-01-01", "--end", "2025-12-31")
 SAMPLE_EVERY = 0.2  # seconds between psutil samples of the process tree
 GRID_1K = ("--grid", "response.hedge_fraction=0.05:1.0:0.05", "--grid", "response.hold_days=1:50:1")
 GRID_10K = ("--grid", "response.hedge_fraction=0.05:1.0:0.05", "--grid", "response.hold_days=1:500:1")
-GRID_1M = (
-    "--grid", "response.hedge_fraction=0.001:1.0:0.001", "--grid", "response.hold_days=1:2000:1",
-    "--random", "1000000", "--seed", "1",
-)  # fmt: skip
+GRID_1M = ("--grid", "response.hedge_fraction=0.001:1.0:0.001", "--grid", "response.hold_days=1:2000:1")
+SAMPLE_1M = ("--random", "1000000", "--seed", "1")
 LOCAL2 = ("--cluster", "local:2")
 
 
@@ -90,9 +88,9 @@ def _run_args(*extra: str) -> Callable[[Path, Path], list[str]]:
 
 def _sweep_args(*grid: str) -> Callable[[Path, Path], list[str]]:
     return lambda prices, out: [
-        "sweep", STRATEGY, "--prices", str(prices), *PERIOD, *grid,
-        "--train-until", "2022-12-31", "--out", str(out), "--force",
-    ]  # fmt: skip
+        *("sweep", STRATEGY, "--prices", str(prices), *PERIOD, *grid),
+        *("--train-until", "2022-12-31", "--out", str(out), "--force"),
+    ]
 
 
 CASES = (
@@ -101,11 +99,11 @@ CASES = (
     Case("run-no-tearsheet", _run_args("--no-tearsheet")),
     Case("sweep-1k", _sweep_args(*GRID_1K), configs=1_000),
     Case("sweep-10k", _sweep_args(*GRID_10K, "--jobs", "1"), configs=10_000),
-    Case("sweep-1m", _sweep_args(*GRID_1M), configs=1_000_000, once=True, warm=_sweep_args(*GRID_1K)),
+    Case("sweep-1m", _sweep_args(*GRID_1M, *SAMPLE_1M), configs=1_000_000, once=True, warm=_sweep_args(*GRID_1K)),
     Case("sweep-10k-local2", _sweep_args(*GRID_10K, *LOCAL2), configs=10_000, workers=True),
     Case(
         "sweep-1m-local2",
-        _sweep_args(*GRID_1M, *LOCAL2),
+        _sweep_args(*GRID_1M, *SAMPLE_1M, *LOCAL2),
         configs=1_000_000,
         once=True,
         warm=_sweep_args(*GRID_1K, *LOCAL2),
@@ -196,7 +194,10 @@ def workers_line(samples: list[Sample]) -> str:
     tree = max(s.tree_peak_mib for s in samples)
     per_worker = [max(p) for p in zip(*(s.worker_peaks_mib for s in samples), strict=False)]
     workers = ", ".join(f"{p:,.0f}" for p in per_worker) or "none seen"
-    return f"{'':<18} psutil (every {SAMPLE_EVERY} s): whole tree peak {tree:,.0f} MiB; per worker process peak MiB: {workers}"
+    return (
+        f"{'':<18} psutil (every {SAMPLE_EVERY} s): whole tree peak {tree:,.0f} MiB; "
+        f"per worker process peak MiB: {workers}"
+    )
 
 
 def main(argv: list[str] | None = None, names: tuple[str, ...] | None = None) -> int:
@@ -226,8 +227,10 @@ def main(argv: list[str] | None = None, names: tuple[str, ...] | None = None) ->
         f"{args.runs} runs per case (1M cases once), each after one warm-up run; "
         f"wall and peak RSS from /usr/bin/time -f '%e %M'; load = 1-minute load average"
     )
-    print(f"{'case':<18} {'runs':>4} {'min s':>8} {'median s':>8} {'max s':>8} {'peakRSS MiB':>9} "
-          f"{'load(start->end)':>14} {'configs/s':>10}")  # fmt: skip
+    print(
+        f"{'case':<18} {'runs':>4} {'min s':>8} {'median s':>8} {'max s':>8} {'peakRSS MiB':>9} "
+        f"{'load(start->end)':>14} {'configs/s':>10}"
+    )
     medians = {}
     with tempfile.TemporaryDirectory(prefix="bench-commands-") as tmp:
         scratch = Path(tmp)

@@ -20,6 +20,7 @@ serially on its own, and nothing is summed across chunks.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -125,14 +126,23 @@ class Plan:
         """``function(group, chunk)`` for every chunk, results in chunk order."""
         if self._client is not None:
             shipped = self._client.scatter(groups, broadcast=True)
-            futures = self._client.map(function, [shipped[c.group] for c in chunks], chunks, pure=False)
-            return (future.result() for future in futures)
+            futures = deque(self._client.map(function, [shipped[c.group] for c in chunks], chunks, pure=False))
+            return _drain(futures)
         if self.jobs == 1 or len(chunks) <= 1:
             return (function(groups[c.group], c) for c in chunks)
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=self.jobs, backend="loky", return_as="generator")
         return parallel(delayed(function)(groups[c.group], c) for c in chunks)
+
+
+def _drain(futures: deque) -> Iterator[Any]:
+    """Results in order, each future released once read, so workers do not keep every chunk's result."""
+    while futures:
+        future = futures.popleft()
+        result = future.result()
+        future.release()
+        yield result
 
 
 def check_cluster(cluster: str) -> None:

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from backtests.assembly import RESPONSE_KEYS, CompiledRun, ResponseArrays, compile_run
 from backtests.conventions import TRADING_DAYS_PER_YEAR
@@ -273,10 +272,19 @@ def run_chunk(group, chunk) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarr
     returns = _chunk_returns(group, chunk.response)
     metrics = _range_metrics(returns, group.ranges, group.dates)
     a, b = group.ranges["is"]
-    metrics["is_skew"] = sps.skew(returns[:, a:b], axis=1)
-    metrics["is_kurtosis"] = sps.kurtosis(returns[:, a:b], axis=1, fisher=False)
+    metrics["is_skew"], metrics["is_kurtosis"] = _moments(returns[:, a:b])
     stats = BlockStats.from_returns(returns[:, a:b].T, PBO_BLOCKS)
     return chunk.members, metrics, stats.total, stats.squares
+
+
+def _moments(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Skewness and (non-excess) kurtosis of each row, biased moment estimators (scipy's defaults)."""
+    centred = returns - returns.mean(axis=1, keepdims=True)
+    m2 = np.mean(centred**2, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew = np.mean(centred**3, axis=1) / m2**1.5
+        kurtosis = np.mean(centred**4, axis=1) / m2**2
+    return skew, kurtosis
 
 
 def _chunk_returns(group, r: ResponseArrays) -> np.ndarray:
