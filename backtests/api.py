@@ -106,7 +106,7 @@ class SweepResult:
 
     def heatmap(self):
         """A matplotlib Figure of the objective over the first two swept keys (in and out of sample)."""
-        from backtests.sweep.report import heatmap_figure
+        from backtests.sweeps.report import heatmap_figure
 
         return heatmap_figure(self.outcome)
 
@@ -119,7 +119,7 @@ class SweepResult:
         folder as ``folder/winner``.
         """
         from backtests.pipeline import run_strategy
-        from backtests.sweep.report import write_outputs
+        from backtests.sweeps.report import write_outputs
 
         paths = write_outputs(self.outcome, Path(folder), self.strategy.name, self.inputs.prices.label, force=force)
         if winner_tearsheet:
@@ -178,8 +178,8 @@ def sweep(
         result.best.to_toml()
     """
     from backtests.dates import parse_date
-    from backtests.sweep.grid import Grid
-    from backtests.sweep.runner import Periods, SweepSettings, run_sweep
+    from backtests.sweeps.grid import Grid
+    from backtests.sweeps.runner import Periods, SweepSettings, run_sweep
 
     spec = as_strategy(strategy)
     settings = SweepSettings(

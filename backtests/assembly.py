@@ -56,9 +56,13 @@ class ResponseArrays:
             np.asarray([r["on_deescalation"] == "exit" for r in responses], dtype=bool),
         )
 
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The five arrays in field order (the order the fast kernel takes them)."""
+        return (self.hedge_fraction, self.hold_days, self.step_in, self.step_out, self.exit_on_release)
+
     def take(self, rows: slice) -> ResponseArrays:
         """A slice of the configurations."""
-        return ResponseArrays(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+        return ResponseArrays(*(a[rows] for a in self.arrays()))
 
 
 @dataclass(frozen=True)
@@ -100,16 +104,6 @@ class CompiledRun:
             response.exit_on_release,
         )
         return levels[:, self.in_period]
-
-    def levels_of_spec(self) -> np.ndarray:
-        """The spec's own hedge level (T, run period)."""
-        return self.levels(ResponseArrays.of([self.spec.response]))[0]
-
-    def exposure(self, response: Mapping[str, Any] | None = None) -> pd.Series:
-        """``hedge_fraction * hedge_level`` of one response table (default: the spec's) on the run period."""
-        arrays = ResponseArrays.of([response if response is not None else self.spec.response])
-        exposure = arrays.hedge_fraction[0] * self.levels(arrays)[0]
-        return pd.Series(exposure, index=self.calendar, name="exposure")
 
     def targets(self, exposure: pd.Series) -> pd.DataFrame:
         """Target weights ``base + exposure * shift`` (rows sum to 1)."""

@@ -37,13 +37,15 @@ def run_strategy(inputs: RunInputs, *, executor: str = "backtrader", command_lin
         raise UserInputError(f"`executor` {executor!r} is unknown; use one of {', '.join(EXECUTORS)}")
     spec = inputs.spec
     compiled = compile_run(inputs)
-    exposure = compiled.exposure()
+    response = ResponseArrays.of([spec.response])
+    level = pd.Series(compiled.levels(response)[0], index=compiled.calendar, name="hedge_level")
+    exposure = (response.hedge_fraction[0] * level).rename("exposure")
     targets = compiled.targets(exposure)
-    execution = _execute(compiled, ResponseArrays.of([spec.response]), executor)
-    base = _execute(compiled, ResponseArrays.of([{**spec.response, "hedge_fraction": 0.0}]), "fast")
+    execution = _execute(compiled, response, targets, executor)
+    unhedged = ResponseArrays.of([{**spec.response, "hedge_fraction": 0.0}])
+    base = _execute(compiled, unhedged, compiled.base, "fast")
     closes = inputs.prices.closes.loc[inputs.start : inputs.end]
     bench_returns = closes[spec.benchmark].pct_change().fillna(0.0).rename(spec.benchmark)
-    level = pd.Series(compiled.levels_of_spec(), index=compiled.calendar, name="hedge_level")
     strategy_metrics = {
         **summary_metrics(execution.returns),
         "turnover": execution.turnover,
@@ -97,28 +99,25 @@ def base_label(spec: StrategySpec) -> str:
     return "untilted" if spec.response["kind"] == "tilt" else "unhedged"
 
 
-def _execute(compiled: CompiledRun, response: ResponseArrays, executor: str):
-    """One response configuration on the chosen executor. The fast one runs the sweep's own kernel
-    mode (hedge level and targets computed inside), so ``run`` and a sweep agree bit for bit."""
+def _execute(compiled: CompiledRun, response: ResponseArrays, targets: pd.DataFrame, executor: str):
+    """One configuration on the chosen executor: backtrader trades ``targets``; the fast executor runs the
+    sweep's own kernel mode (hedge level and targets formed inside), so ``run`` and a sweep agree bit for bit."""
     from backtests.execution.backtrader_exec import run_backtrader
     from backtests.execution.fast_exec import run_fast_response
 
-    if executor == "fast":
-        return run_fast_response(
-            compiled.closes,
-            compiled.base,
-            compiled.shift,
-            compiled.signal.to_numpy(dtype=float),
-            compiled.release.to_numpy(dtype=bool),
-            compiled.in_period,
-            tuple(getattr(response, f) for f in response.__dataclass_fields__),
-            compiled.costs,
-            compiled.rebalance,
-            compiled.cash,
-        )
-    exposure = pd.Series(response.hedge_fraction[0] * compiled.levels(response)[0], index=compiled.calendar)
-    return run_backtrader(
-        compiled.closes, compiled.targets(exposure), compiled.costs, compiled.rebalance, compiled.cash
+    if executor == "backtrader":
+        return run_backtrader(compiled.closes, targets, compiled.costs, compiled.rebalance, compiled.cash)
+    return run_fast_response(
+        compiled.closes,
+        compiled.base,
+        compiled.shift,
+        compiled.signal.to_numpy(dtype=float),
+        compiled.release.to_numpy(dtype=bool),
+        compiled.in_period,
+        response.arrays(),
+        compiled.costs,
+        compiled.rebalance,
+        compiled.cash,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from backtests.sweep.runner import Periods, SweepOutcome, SweepSettings
+from backtests.sweeps.runner import Periods, SweepOutcome, SweepSettings
 
 FRACTIONS = (0.25, 0.5, 1.0)
 HOLDS = (5, 20)

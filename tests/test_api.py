@@ -72,6 +72,17 @@ def test_public_names_are_exported() -> None:
         assert name in backtests.__all__ and getattr(backtests, name) is not None
 
 
+def test_sweep_stays_the_function_after_the_sweeps_subpackage_loads() -> None:
+    import importlib
+
+    importlib.import_module("backtests.sweeps.report")
+    importlib.import_module("backtests.sweeps.runner")
+    assert callable(backtests.sweep) and backtests.sweep.__module__ == "backtests.api"
+    from backtests import sweep as again
+
+    assert again is sweep
+
+
 def test_dict_strategy_normalises_and_keeps_dotted_tickers(strategy) -> None:
     assert strategy.universe == {"SPY": 0.6, "0700.HK": 0.4}
     varied = strategy.with_overrides({"universe.0700.HK": 0.3, "universe.SPY": 0.7, "response.hedge_fraction": 0.25})

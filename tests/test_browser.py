@@ -211,7 +211,7 @@ def attribution_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
 
     from backtests.reports.compare import default_path
     from backtests.reports.index import rebuild_index
-    from backtests.sweep.report import write_outputs
+    from backtests.sweeps.report import write_outputs
 
     root = tmp_path_factory.mktemp("attribution")
     write_demo_runs(root, tearsheet=False, periods=300)

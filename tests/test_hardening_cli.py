@@ -63,7 +63,7 @@ def no_computation(monkeypatch):
             ("backtests.inputs", "load_inputs"),
             ("backtests.api", "load_inputs"),
             ("backtests.pipeline", "run_strategy"),
-            ("backtests.sweep.runner", "run_sweep"),  # by module: `backtests.sweep` is also a function
+            ("backtests.sweeps.runner", "run_sweep"),
         )
     ]
     for module, name in targets:

@@ -6,7 +6,7 @@ import pytest
 
 from backtests.errors import UserInputError, flag_wording
 from backtests.strategy import load_spec
-from backtests.sweep.grid import MAX_CONFIGURATIONS, Grid, parse_grid_option
+from backtests.sweeps.grid import MAX_CONFIGURATIONS, Grid, parse_grid_option
 
 FLAGS = {"grid": "--grid", "random": "--random", "seed": "--seed"}
 

@@ -12,7 +12,7 @@ from helpers_sweep import make_outcome
 
 from backtests.errors import UserInputError
 from backtests.reports.catalog import DSR_READING, PBO_READING
-from backtests.sweep.report import heatmap_figure, ranked, summary, write_outputs
+from backtests.sweeps.report import heatmap_figure, ranked, summary, write_outputs
 
 FILES = {"sweep.csv", "summary.json", "heatmap.png", "heatmap.html"}
 

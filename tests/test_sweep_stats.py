@@ -9,7 +9,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from backtests.sweep.stats import (
+from backtests.sweeps.stats import (
     BlockStats,
     deflated_sharpe_ratio,
     expected_max_sharpe,
@@ -197,7 +197,7 @@ def test_sweep_moments_match_scipy() -> None:
     """The runner's skewness and kurtosis (for the DSR) against scipy's, an independent implementation."""
     from scipy import stats as sps
 
-    from backtests.sweep.runner import _moments
+    from backtests.sweeps.runner import _moments
 
     returns = np.random.default_rng(5).standard_t(4, size=(7, 400)) * 0.01
     skew, kurtosis = _moments(returns)

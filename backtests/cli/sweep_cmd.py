@@ -12,7 +12,7 @@ from backtests.cli.common import (
     data_options,
     note,
 )
-from backtests.sweep import OBJECTIVES
+from backtests.sweeps import OBJECTIVES
 
 
 @click.command(name="sweep")
@@ -104,7 +104,7 @@ def sweep_command(
     from backtests.paths import reports_dir
     from backtests.reports.artifacts import check_writable_file, check_writable_target, new_run_dir
     from backtests.reports.index import rebuild_index
-    from backtests.sweep.grid import parse_grid_option
+    from backtests.sweeps.grid import parse_grid_option
 
     spec = data.spec(strategy)
     axes: dict[str, list[str]] = {}
@@ -155,7 +155,7 @@ def sweep_command(
 
 def _print_ranked(result, top: int, data_label: str) -> None:
     """The split, the top configurations, the reference rows, DSR, PBO, walk-forward folds and notes."""
-    from backtests.sweep.report import ranked, split_dates
+    from backtests.sweeps.report import ranked, split_dates
 
     obj = result.settings.objective
     split = split_dates(result.periods)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from backtests.sweep.runner import Periods, SweepOutcome
+    from backtests.sweeps.runner import Periods, SweepOutcome
 
 SWEEP_CSV, HEATMAP_PNG = "sweep.csv", "heatmap.png"
 SUMMARY, HEATMAP_PAGE = SWEEP_SUMMARY, SWEEP_PAGE
@@ -125,18 +125,13 @@ def summary(outcome: SweepOutcome, strategy: str, data_label: str) -> dict[str, 
 
 
 def ranked(outcome: SweepOutcome, top: int) -> pd.DataFrame:
-    """The ``top`` grid configurations by in-sample objective: the winner first, then descending.
+    """The ``top`` grid configurations by in-sample objective, best first (the winner), under the
+    tie rule of ``runner.ranking``."""
+    from backtests.sweeps.runner import ranking
 
-    Values equal to 12 significant digits keep grid order (no float-noise ordering);
-    undefined values come last.
-    """
     grid = grid_rows(outcome)
-    values = grid[f"is_{outcome.settings.objective}"].to_numpy(dtype=float)
-    rounded = np.array([float(f"{v:.12g}") if math.isfinite(v) else -np.inf for v in values])
-    order = [grid.index[i] for i in np.argsort(-rounded, kind="stable")]
-    winner = outcome.table.index[outcome.winner]
-    order = [winner, *(i for i in order if i != winner)]
-    return outcome.table.loc[order[:top]]
+    order = ranking(grid[f"is_{outcome.settings.objective}"].to_numpy(dtype=float))[:top]
+    return grid.iloc[order]
 
 
 # --- the heatmap -------------------------------------------------------------------------------

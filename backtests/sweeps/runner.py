@@ -30,9 +30,9 @@ from backtests.errors import BacktestError, UserInputError
 from backtests.inputs import RunInputs
 from backtests.metrics import calendar_years, summary_metrics_matrix
 from backtests.strategy import StrategySpec
-from backtests.sweep import OBJECTIVES, RANGE_METRICS
-from backtests.sweep.grid import Grid
-from backtests.sweep.stats import BlockStats, deflated_sharpe_ratio, pbo_from_block_stats
+from backtests.sweeps import OBJECTIVES, RANGE_METRICS
+from backtests.sweeps.grid import Grid
+from backtests.sweeps.stats import BlockStats, deflated_sharpe_ratio, pbo_from_block_stats
 
 CHUNK = 1000
 #: The shortest in-sample, out-of-sample or walk-forward range, in trading days.
@@ -64,7 +64,7 @@ class SweepSettings:
         if self.executor not in EXECUTORS:
             raise UserInputError(f"`executor` {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
         if self.cluster is not None:
-            from backtests.sweep.parallel import check_cluster
+            from backtests.sweeps.parallel import check_cluster
 
             check_cluster(self.cluster)
 
@@ -146,7 +146,7 @@ def run_sweep(
     progress: Callable[[int], None] = lambda n: None,
 ) -> SweepOutcome:
     """Simulate every configuration of ``grid`` and the reference rows; rank the grid by the objective in sample."""
-    from backtests.sweep.parallel import Plan
+    from backtests.sweeps.parallel import Plan
 
     ranges = periods.ranges()
     grid_columns = {key: _column(values)[grid.picks[:, j]] for j, (key, values) in enumerate(zip(grid.keys, grid.values))}
@@ -199,7 +199,7 @@ class _Evaluated:
 
 def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress) -> _Evaluated:
     """Compile each group once, cut it into chunks, run them where ``plan`` says, gather by configuration index."""
-    from backtests.sweep.parallel import Chunk, GroupData
+    from backtests.sweeps.parallel import Chunk, GroupData
 
     groups, chunks = [], []
     for overrides, members in _groups(columns, n):
@@ -222,11 +222,21 @@ def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress) -> _Ev
     return _Evaluated(metrics, block_total, block_squares)
 
 
+def ranking(values: np.ndarray) -> np.ndarray:
+    """Indices from best to worst. Tie rule: values equal to 12 significant digits keep their order
+    (the configuration listed first wins), so float noise never reorders them; NaN comes last."""
+    values = np.asarray(values, dtype=float)
+    keys = np.full(values.shape, -np.inf)
+    finite = np.isfinite(values)
+    v = values[finite]
+    exponent = np.floor(np.log10(np.abs(np.where(v == 0.0, 1.0, v))))
+    keys[finite] = np.round(v * 10.0 ** (11 - exponent)) * 10.0 ** (exponent - 11)
+    return np.argsort(-keys, kind="stable")
+
+
 def _best(values: np.ndarray) -> int:
-    """The index of the largest value; ties (within 1e-12 relative) go to the lowest index."""
-    top = np.nanmax(values)
-    close = np.flatnonzero(values >= top - 1e-12 * max(abs(top), 1e-300))
-    return int(close[0])
+    """The winner under ``ranking``'s tie rule."""
+    return int(ranking(values)[0])
 
 
 def _groups(columns: Mapping[str, np.ndarray], n: int) -> list[tuple[dict[str, Any], np.ndarray]]:
@@ -294,7 +304,7 @@ def _chunk_returns(group, r: ResponseArrays) -> np.ndarray:
 
         return simulate_responses(
             group.closes, group.base, group.shift, group.signal, group.release, group.in_period,
-            r.hedge_fraction, r.hold_days, r.step_in, r.step_out, r.exit_on_release,
+            *r.arrays(),
             group.costs, group.rebalance, group.cash, group.dates,
         )
     from backtests.execution.backtrader_exec import run_backtrader
