@@ -14,13 +14,16 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from backtests.inputs import EventsArg, GprArg, PricesArg, RunInputs, load_inputs
 from backtests.results import RunResult
 from backtests.strategy import StrategySpec as Strategy
+
+if TYPE_CHECKING:
+    from backtests.sweeps.heatmap import Figure
 
 StrategyArg = Strategy | str | os.PathLike
 
@@ -104,11 +107,13 @@ class SweepResult:
         period = {"start": f"{self.inputs.start:%Y-%m-%d}", "end": f"{self.inputs.end:%Y-%m-%d}"}
         return self.strategy.with_overrides({**{k: _plain(row[k]) for k in self.outcome.keys}, **period})
 
-    def heatmap(self):
-        """A matplotlib Figure of the objective over the first two swept keys (in and out of sample)."""
+    def heatmap(self) -> Figure:
+        """The picture ``save`` writes as ``heatmap.svg``: the objective over the first two swept keys
+        (a line for one), in and out of sample side by side. Jupyter shows it inline; ``.svg`` is
+        its text, ``.save(path)`` writes it."""
         from backtests.sweeps.report import heatmap_figure
 
-        return heatmap_figure(self.outcome)
+        return heatmap_figure(self.outcome, self.strategy.name, self.inputs.prices.label)
 
     def save(
         self, folder: str | os.PathLike, *, force: bool = False, winner_tearsheet: bool = False

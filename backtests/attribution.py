@@ -151,33 +151,31 @@ def _end_reason(
     return "hold expired" if d == e else "step-out finished"
 
 
-def _start_firing(result: RunResult, day: pd.Timestamp) -> dict[str, str]:
-    """``start_trigger``, ``start_reason``, ``start_events`` of an episode starting on ``day``."""
+def _start_firing(result: RunResult, firings: list[dict[str, Any]], day: pd.Timestamp) -> dict[str, str]:
+    """``start_trigger``, ``start_reason``, ``start_events`` of an episode starting on ``day``
+    (``firings``: the rows of ``result.firings``)."""
     driver = str(response_setting(result, "trigger"))
-    firings = result.firings
     if driver:
-        names = [driver]
+        names = {driver}
     elif day in result.signals.index:
         on = result.signals.loc[day]
-        names = [str(name) for name in on.index[on.to_numpy(dtype=float) > 0]]
+        names = {str(name) for name in on.index[on.to_numpy(dtype=float) > 0]}
     else:
-        names = []
-    past = firings[firings["trigger"].isin(names) & (pd.to_datetime(firings["date"]) <= day)]
-    if past.empty:
+        names = set()
+    past = [f for f in firings if f["trigger"] in names and f["date"] <= day]
+    if not past:
         return {"start_trigger": "", "start_reason": "", "start_events": ""}
-    latest = past[pd.to_datetime(past["date"]) == pd.to_datetime(past["date"]).max()]
+    latest_day = max(f["date"] for f in past)
+    latest = [f for f in past if f["date"] == latest_day]
     events = [
         f"{d} {t}"
-        for _, f in latest.iterrows()
-        for d, t in zip(
-            split_events(f["event_dates"]), split_events(f["event_titles"]), strict=False
-        )
+        for f in latest
+        for d, t in zip(split_events(f["event_dates"]), split_events(f["event_titles"]), strict=False)
     ]
     return {
-        "start_trigger": ", ".join(str(t) for t in latest["trigger"]),
+        "start_trigger": ", ".join(str(f["trigger"]) for f in latest),
         "start_reason": "; ".join(
-            f"{t}: {r}" if len(latest) > 1 else str(r)
-            for t, r in zip(latest["trigger"], latest["reason"], strict=True)
+            f"{f['trigger']}: {f['reason']}" if len(latest) > 1 else str(f["reason"]) for f in latest
         ),
         "start_events": EVENT_SEPARATOR.join(events),
     }
@@ -222,6 +220,7 @@ def episodes_frame(result: RunResult) -> pd.DataFrame:
         daily_costs(result.trades, slip, calendar) - daily_costs(result.base_trades, slip, calendar)
     ).to_numpy()
     path = level.to_numpy(dtype=float)
+    firings = result.firings.assign(date=pd.to_datetime(result.firings["date"])).to_dict("records")
     rows = []
     for s, e, still_open in episode_bounds(exposure):
         window = slice(s, e + 1)
@@ -231,7 +230,7 @@ def episodes_frame(result: RunResult) -> pd.DataFrame:
                 "start": calendar[s],
                 "end": calendar[e],
                 "trading_days": e - s + 1,
-                **_start_firing(result, calendar[s]),
+                **_start_firing(result, firings, calendar[s]),
                 "end_reason": _end_reason(path, release, s, e, still_open, exits),
                 "strategy_return": float(np.prod(1.0 + strategy[window]) - 1.0),
                 "base_return": float(np.prod(1.0 + base_r[window]) - 1.0),

@@ -12,6 +12,9 @@ Definitions (``r``: daily simple returns, ``T`` of them, rf = 0, ``P = periods``
   first-day loss counts (as quantstats' phantom baseline); <= 0.
 - ``calmar`` = cagr / |max_drawdown|.
 - ``best_day`` / ``worst_day`` = max(r) / min(r).
+- ``skew`` = m3 / m2 ** 1.5 and ``kurtosis`` = m4 / m2 ** 2 (Pearson's, 3 for a normal), with
+  mk = mean((r - mean(r)) ** k): the biased estimators (scipy's defaults); NaN when m2 = 0.
+  Not in ``METRIC_KEYS``: the sweep uses them for the Deflated Sharpe Ratio.
 
 A ratio whose denominator is 0 is NaN. ``row_stats`` (numba) reduces one path to the
 sufficient statistics; ``metrics_from_stats`` applies the formulas, so the fast executor
@@ -37,12 +40,11 @@ METRIC_KEYS = (
     "best_day",
     "worst_day",
 )
-N_STATS = (
-    7  # row_stats fields: total_return, mean, std, downside, max_drawdown, best_day, worst_day
-)
+#: row_stats fields: total_return, mean, std, downside, max_drawdown, best_day, worst_day, skew, kurtosis
+N_STATS = 9
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")  # x / 0 gives inf or NaN, as in numpy, whatever the caller
 def row_stats(r: np.ndarray, out: np.ndarray) -> None:
     """One pass (plus one for the variance) over a return path into ``out`` (``N_STATS`` fields)."""
     n = r.shape[0]
@@ -58,9 +60,13 @@ def row_stats(r: np.ndarray, out: np.ndarray) -> None:
         best = max(best, r[t])
         worst = min(worst, r[t])
     mean = total / n
-    squares = 0.0
+    squares, cubes, fourths = 0.0, 0.0, 0.0
     for t in range(n):
-        squares += (r[t] - mean) ** 2
+        d = r[t] - mean
+        squares += d * d
+        cubes += d * d * d
+        fourths += d * d * d * d
+    m2 = squares / n
     out[0] = growth - 1.0
     out[1] = mean
     out[2] = np.sqrt(squares / (n - 1)) if n > 1 else np.nan
@@ -68,6 +74,8 @@ def row_stats(r: np.ndarray, out: np.ndarray) -> None:
     out[4] = max_dd
     out[5] = best
     out[6] = worst
+    out[7] = cubes / n / m2**1.5 if m2 > 0.0 else np.nan
+    out[8] = fourths / n / (m2 * m2) if m2 > 0.0 else np.nan
 
 
 @numba.njit(parallel=True, cache=True)
@@ -85,7 +93,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def metrics_from_stats(stats: np.ndarray, *, periods: int, years: float) -> dict[str, np.ndarray]:
     """The metric formulas, applied to ``row_stats`` rows (C x ``N_STATS``)."""
-    total, mean, std, downside, max_dd, best, worst = stats.T
+    total, mean, std, downside, max_dd, best, worst, skew, kurtosis = stats.T
     with np.errstate(invalid="ignore", divide="ignore"):
         cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0 else np.full(len(stats), np.nan)
     root = np.sqrt(periods)
@@ -99,6 +107,8 @@ def metrics_from_stats(stats: np.ndarray, *, periods: int, years: float) -> dict
         "calmar": _ratio(cagr, -max_dd),
         "best_day": best,
         "worst_day": worst,
+        "skew": skew,
+        "kurtosis": kurtosis,
     }
 
 
@@ -109,12 +119,15 @@ def summary_metrics_matrix(
 
     ``years`` is the span used by ``cagr``; default ``T / periods``.
     """
-    r = np.ascontiguousarray(np.atleast_2d(np.asarray(returns, dtype=float)))
+    r = np.atleast_2d(np.asarray(returns, dtype=float))  # a column slice stays a view: each row is read in place
     if r.shape[1] == 0:
         raise ValueError("summary metrics need at least one return")
-    return metrics_from_stats(
-        _matrix_stats(r), periods=periods, years=r.shape[1] / periods if years is None else years
-    )
+    if len(r) == 1:  # one path: no parallel region (waking the thread pool costs more than the path)
+        stats = np.empty((1, N_STATS))
+        row_stats(r[0], stats[0])
+    else:
+        stats = _matrix_stats(r)
+    return metrics_from_stats(stats, periods=periods, years=r.shape[1] / periods if years is None else years)
 
 
 def calendar_years(index: pd.DatetimeIndex) -> float:

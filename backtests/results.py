@@ -179,8 +179,12 @@ class RunResult:
         tearsheet: bool = True,
         tearsheet_benchmark: Any = None,
         force: bool = False,
+        renderer: Any = None,
     ) -> dict[str, Path]:
-        """Write the run folder (the same files ``backtest run --out folder`` writes); returns name -> path."""
+        """Write the run folder (the same files ``backtest run --out folder`` writes); returns name -> path.
+
+        ``renderer``: a ``backtests.reports.worker.TearsheetWorker`` to draw the tearsheet in its
+        own process while the other files are written (same bytes); ``None``: drawn here."""
         from backtests.reports.artifacts import write_run
 
         return write_run(
@@ -190,6 +194,7 @@ class RunResult:
             tearsheet_benchmark=tearsheet_benchmark,
             command_line=self.manifest.get("command_line", ()),
             force=force,
+            renderer=renderer,
         )
 
 

@@ -173,5 +173,5 @@ def test_sweep_winner_equals_run_of_best(strategy, prices) -> None:
     assert reference.metrics["strategy"]["cagr"] == pytest.approx(winner["full_cagr"], rel=1e-9)
     base = table[table["reference"] == "base"].iloc[0]
     assert base["full_cagr"] == pytest.approx(reference.metrics["base"]["cagr"], rel=1e-9)
-    fig = found.heatmap()
-    assert fig.axes
+    picture = found.heatmap()
+    assert picture._repr_svg_() == picture.svg and 'id="is-winner-cell"' in picture.svg

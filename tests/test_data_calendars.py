@@ -26,13 +26,54 @@ def test_sessions_are_computed_without_any_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refused)
     monkeypatch.setattr(socket, "create_connection", refused)
-    calendars._calendar.cache_clear()
+    _forget_in_process()
     us = calendars.sessions("XNYS", DAY("2024-07-01"), DAY("2024-07-08"))
     hk = calendars.sessions("XHKG", DAY("2024-07-01"), DAY("2024-07-08"))
     # By hand: NYSE closed on Independence Day (Thu 4 July); Hong Kong on 1 July (HKSAR day).
     assert us.strftime("%m-%d").tolist() == ["07-01", "07-02", "07-03", "07-05", "07-08"]
     assert hk.strftime("%m-%d").tolist() == ["07-02", "07-03", "07-04", "07-05", "07-08"]
     assert us.name == "date" and us.dtype == "datetime64[ns]" and us.tz is None
+
+
+def _forget_in_process() -> None:
+    for memo in (calendars.calendar_names, calendars.bounds, calendars._session_days):
+        memo.cache_clear()
+
+
+def test_what_is_read_from_exchange_calendars_is_remembered_in_the_data_dir(monkeypatch, tmp_path):
+    """The second process (in-process caches cleared) reads names, bounds and sessions from the memo
+    files and never calls exchange_calendars; a corrupt memo file is computed again."""
+    import importlib.metadata
+    import sys
+
+    monkeypatch.setenv("BACKTEST_DATA_DIR", str(tmp_path))
+    _forget_in_process()
+    first = calendars.sessions("XNYS", DAY("2024-07-01"), DAY("2024-07-08"))
+    folder = tmp_path / "calendars" / f"exchange_calendars-{importlib.metadata.version('exchange_calendars')}"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "XNYS-1970-2039.sessions.json",
+        "XNYS.bounds.json",
+        "names.json",
+    ]
+    _forget_in_process()
+    monkeypatch.setitem(sys.modules, "exchange_calendars", None)  # any import of it now fails
+    again = calendars.sessions("XNYS", DAY("2024-07-01"), DAY("2024-07-08"))
+    assert again.equals(first) and again.strftime("%m-%d").tolist() == ["07-01", "07-02", "07-03", "07-05", "07-08"]
+    assert calendars.check_calendar("nyse") == "NYSE"
+    monkeypatch.delitem(sys.modules, "exchange_calendars")
+    (folder / "XNYS-1970-2039.sessions.json").write_text("[1, 2,", encoding="utf-8")
+    _forget_in_process()
+    assert calendars.sessions("XNYS", DAY("2024-07-01"), DAY("2024-07-08")).equals(first)
+
+
+def test_a_data_dir_that_cannot_be_written_only_costs_time(monkeypatch, tmp_path):
+    """The memo is a shortcut: with the data dir blocked by a file, sessions are still computed."""
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("BACKTEST_DATA_DIR", str(blocked))
+    _forget_in_process()
+    days = calendars.sessions("XHKG", DAY("2024-07-01"), DAY("2024-07-08"))
+    assert days.strftime("%m-%d").tolist() == ["07-02", "07-03", "07-04", "07-05", "07-08"]
 
 
 def test_long_histories_are_covered_for_the_real_data():

@@ -263,3 +263,18 @@ def test_a_garbage_manifest_is_rebuilt_while_fetching_and_noted(tmp_path):
         "rebuilt from the footers of 1 Parquet file(s)"
     )
     assert PriceCache(tmp_path).entry("SPY").source == "yahoo"
+
+
+def test_fingerprint_is_sha256_of_dated_closes_at_ten_significant_digits():
+    """Built by hand: one ``YYYY-MM-DD,close`` line per priced day (10 significant digits), joined by
+    newlines; days before the listing (NaN) are not part of it."""
+    import hashlib
+
+    from backtests.data.frames import PriceData
+
+    days = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"], name="date")
+    closes = pd.DataFrame({"A": [100.0, 101.5, 1 / 3], "B": [float("nan"), 2.0, 123456789.0123]}, index=days)
+    digests = PriceData(closes, "test").fingerprints()
+    a = "2024-01-02,100\n2024-01-03,101.5\n2024-01-04,0.3333333333"
+    b = "2024-01-03,2\n2024-01-04,123456789"
+    assert digests == {"A": hashlib.sha256(a.encode()).hexdigest(), "B": hashlib.sha256(b.encode()).hexdigest()}

@@ -395,6 +395,50 @@ def test_fused_results_do_not_depend_on_blocks_threads_or_company(
     np.testing.assert_array_equal(reverse[::-1], whole)
 
 
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(seed=st.integers(0, 10_000), n_sets=st.integers(1, 4), block=st.sampled_from([2, 5, 128]))
+def test_fused_grid_sharing_level_parameters_equals_the_two_step_path(
+    monkeypatch: pytest.MonkeyPatch, seed: int, n_sets: int, block: int
+) -> None:
+    """A sweep-like grid (fractions x a few level parameter sets, shuffled), whose configurations
+    share level paths inside a block: == the unfused path (1e-12), and each alone bit for bit."""
+    closes = synthetic_closes(seed, 60, 4, 5)
+    base, shift = sleeves_with_late_listing(closes)
+    signal, release, in_period, sets = random_responses(seed, n_sets, 60, 10)
+    fractions = np.array([0.0, 0.2, 0.35, 0.6, 1.0])
+    pick = np.random.default_rng(seed).permutation(len(fractions) * n_sets)
+    params = (np.repeat(fractions, n_sets)[pick], *(np.tile(a, len(fractions))[pick] for a in sets[1:]))
+    costs, rule = CostModel(5.0, 2.0), RebalanceRule("weekly", 0.02)
+    monkeypatch.setattr(fast_exec, "BLOCK", block)
+    args = (closes, base, shift, signal, release, in_period)
+    fused = simulate_responses(closes.to_numpy(), *args[1:], *params, costs, rule, 1e5, closes.index)
+    np.testing.assert_allclose(fused, two_step_returns(*args, *params, costs, rule, 1e5), rtol=1e-12, atol=1e-15)
+    for c in range(0, len(pick), 3):
+        alone = simulate_responses(
+            closes.to_numpy(), *args[1:], *(a[c : c + 1] for a in params), costs, rule, 1e5, closes.index
+        )
+        np.testing.assert_array_equal(alone[0], fused[c])
+
+
+def test_fused_out_buffer_is_filled_and_returned() -> None:
+    """``out=`` receives the same returns as a fresh result; a buffer of the wrong shape is refused."""
+    closes = synthetic_closes(5, 30, 4, 3)
+    base, shift = sleeves_with_late_listing(closes)
+    signal, release, in_period, params = random_responses(5, 6, 30, 4)
+    args = (closes.to_numpy(), base, shift, signal, release, in_period, *params)
+    tail = (CostModel(5.0, 2.0), RebalanceRule("weekly", 0.03), 1e5, closes.index)
+    buffer = np.full((6, 30), np.nan)
+    result = simulate_responses(*args, *tail, out=buffer)
+    assert result is buffer
+    np.testing.assert_array_equal(buffer, simulate_responses(*args, *tail))
+    with pytest.raises(ValueError, match="out must be"):
+        simulate_responses(*args, *tail, out=np.empty((6, 29)))
+
+
 @pytest.mark.shared
 def test_fused_responses_match_backtrader_on_real_data(real_closes: pd.DataFrame) -> None:
     """Two response configurations on the 10 real tickers, costs on: fused kernel == backtrader."""

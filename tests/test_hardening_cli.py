@@ -499,3 +499,29 @@ def test_sweeping_a_list_valued_key_works(tmp_path):
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("2 configurations ranked")
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """``backtest events list --json`` into a pipe whose reader has already left: it ends quietly
+    with 141 (128 + SIGPIPE), as a shell reports it; no "internal error", no traceback."""
+    import sys
+
+    command = [sys.executable, "-c", "from backtests.cli import main; main()", "events", "list", "--json"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before the first event is printed
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141
+    assert stderr == ""
+
+
+def test_the_entry_point_keeps_each_exit_code():
+    """``main`` ends the process itself (no interpreter teardown): 0, 2 and the printed line survive."""
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        code = "from backtests.cli import main; main()"
+        return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+
+    ok, bad = run("--version"), run("run", "no-such-strategy")
+    assert ok.returncode == 0 and ok.stdout.startswith("geohedge backtest, version")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -175,14 +175,24 @@ def test_pbo_does_not_move_under_1e_13_relative_noise():
         np.testing.assert_array_equal(pbo_from_block_stats(shaken).logits, result.logits)
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 7, 36, 10_000])
-def test_chunked_cscv_equals_unchunked(chunk):
+def test_cscv_does_not_depend_on_the_thread_count():
+    """Splits run in parallel; each split's result is its own, so 1 and 2 threads give the same logits,
+    and the PBO of the pure-Python reference of the documented rule."""
+    import numba
+
     m = np.concatenate([_with_copies(8), np.random.default_rng(9).normal(0.0002, 0.01, size=(600, 24))], axis=1)
     stats = BlockStats.from_returns(m, 10)
-    whole = pbo_from_block_stats(stats, chunk=m.shape[1])
-    part = pbo_from_block_stats(stats, chunk=chunk)
-    assert part.pbo == whole.pbo and part.n_splits == 252
-    np.testing.assert_array_equal(part.logits, whole.logits)
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            results.append(pbo_from_block_stats(stats))
+    finally:
+        numba.set_num_threads(before)
+    assert results[0].n_splits == results[1].n_splits == 252
+    np.testing.assert_array_equal(results[0].logits, results[1].logits)
+    assert results[0].pbo == _pbo_reference(m, 10)
 
 
 def per_period_sharpe(returns: np.ndarray) -> np.ndarray:
@@ -194,12 +204,16 @@ def per_period_sharpe(returns: np.ndarray) -> np.ndarray:
 
 
 def test_sweep_moments_match_scipy() -> None:
-    """The runner's skewness and kurtosis (for the DSR) against scipy's, an independent implementation."""
+    """The skewness and kurtosis the sweep feeds the DSR, against scipy's, an independent implementation;
+    a flat path has none (NaN)."""
     from scipy import stats as sps
 
-    from backtests.sweeps.runner import _moments
+    from backtests.metrics import summary_metrics_matrix
 
     returns = np.random.default_rng(5).standard_t(4, size=(7, 400)) * 0.01
-    skew, kurtosis = _moments(returns)
+    moments = summary_metrics_matrix(returns)
+    skew, kurtosis = moments["skew"], moments["kurtosis"]
+    flat = summary_metrics_matrix(np.full((1, 50), 0.25))
+    assert np.isnan(flat["skew"][0]) and np.isnan(flat["kurtosis"][0])
     np.testing.assert_allclose(skew, sps.skew(returns, axis=1), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(kurtosis, sps.kurtosis(returns, axis=1, fisher=False), rtol=1e-12)

@@ -10,11 +10,12 @@ import click
 from backtests.cli.common import (
     DataChoice,
     data_options,
-    open_in_browser,
     echo_json,
     note,
+    open_in_browser,
 )
 from backtests.data.frames import SYNTHETIC_LABEL
+
 
 def synthetic_banner() -> str:
     """The loud line every run on the demo market prints first."""
@@ -96,27 +97,35 @@ def run_command(
         backtest run green-infra-tilt --tearsheet-benchmark base --verbose
         backtest run strategies/my-hedge.toml --source demo --no-tearsheet --json
     """
-    from backtests.paths import reports_dir
-    from backtests.pipeline import run_strategy
-    from backtests.reports.artifacts import check_writable_target, new_run_dir
-    from backtests.reports.index import rebuild_index
+    from contextlib import nullcontext
 
-    spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
-    target = Path(out_dir) if out_dir else None
-    check_writable_target(target if target is not None else reports_dir(), force=force)
-    # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
-    # and its errors (a missing TICKER.csv) stay a single line on stderr.
-    tickers = len(spec.tickers())
-    progress = None if data.prices_dir else (lambda: note(f"Loading prices for {tickers} tickers ({data.source})..."))
-    inputs = data.load(spec, on_loading_prices=progress)
-    announce_inputs(inputs)
-    note(f"Running {spec.name} on {executor}, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
-    result = run_strategy(inputs, executor=executor, command_line=["backtest", *sys.argv[1:]])
-    comparison = _tearsheet_benchmark(tearsheet_benchmark, inputs)
-    if not no_tearsheet:
-        note("Writing the tearsheet and report pages...")
-    folder = target or new_run_dir(spec.name, spec_toml=result.spec_toml)
-    paths = result.save(folder, tearsheet=not no_tearsheet, tearsheet_benchmark=comparison, force=force)
+    from backtests.reports.worker import TearsheetWorker
+
+    # First thing: the tearsheet worker imports quantstats while this process loads and runs.
+    with nullcontext() if no_tearsheet else TearsheetWorker() as renderer:
+        from backtests.paths import reports_dir
+        from backtests.pipeline import run_strategy
+        from backtests.reports.artifacts import check_writable_target, new_run_dir
+        from backtests.reports.index import rebuild_index
+
+        spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
+        target = Path(out_dir) if out_dir else None
+        check_writable_target(target if target is not None else reports_dir(), force=force)
+        # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
+        # and its errors (a missing TICKER.csv) stay a single line on stderr.
+        tickers = len(spec.tickers())
+        progress = None if data.prices_dir else (lambda: note(f"Loading prices for {tickers} tickers ({data.source})..."))
+        inputs = data.load(spec, on_loading_prices=progress)
+        announce_inputs(inputs)
+        note(f"Running {spec.name} on {executor}, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
+        result = run_strategy(inputs, executor=executor, command_line=["backtest", *sys.argv[1:]])
+        comparison = _tearsheet_benchmark(tearsheet_benchmark, inputs)
+        if not no_tearsheet:
+            note("Writing the tearsheet and report pages...")
+        folder = target or new_run_dir(spec.name, spec_toml=result.spec_toml)
+        paths = result.save(
+            folder, tearsheet=not no_tearsheet, tearsheet_benchmark=comparison, force=force, renderer=renderer
+        )
     if target is None:
         rebuild_index(reports_dir())
     if as_json:

@@ -89,7 +89,8 @@ def sweep_command(
     Ranks every configuration in sample, shows the top ones with their
     out-of-sample metrics, the Deflated Sharpe Ratio of the winner and the
     Probability of Backtest Overfitting (CSCV). Writes sweep.csv,
-    summary.json, heatmap.png/.html (two or more swept keys) to --out.
+    summary.json, heatmap.svg and heatmap.html (the first two swept keys;
+    a line for one) to --out.
 
     \b
     Example:
@@ -102,7 +103,8 @@ def sweep_command(
     from backtests.api import sweep
     from backtests.cli.run_cmd import announce_inputs
     from backtests.paths import reports_dir
-    from backtests.reports.artifacts import check_writable_file, check_writable_target, new_run_dir
+    from backtests.reports.destinations import check_writable_target, new_run_dir
+    from backtests.reports.folders import check_writable_file
     from backtests.reports.index import rebuild_index
     from backtests.sweeps.grid import parse_grid_option
 

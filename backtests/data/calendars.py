@@ -3,20 +3,34 @@
 The backtest trades on the sessions of one exchange (spec key ``calendar``,
 default ``XNYS``, the New York Stock Exchange). Sessions come from the
 ``exchange_calendars`` package, which computes them from its own holiday rules:
-nothing is downloaded. A calendar is built once per process (1970-2039, or
-wider by whole decades when asked), clipped to the years the package covers
-for it (``bounds``).
+nothing is downloaded. A calendar is built over 1970-2039 (or wider by whole
+decades when asked), clipped to the years the package covers for it (``bounds``).
+
+Importing the package and building a calendar take about a second, so what is
+read from it (the names, each calendar's bounds, its sessions over a span) is
+remembered as small JSON files under the data directory,
+``calendars/exchange_calendars-<version>/``: one file per question, written
+atomically, keyed by the installed version (an upgrade computes afresh). A
+missing, unreadable or corrupt file is computed again; a data directory that
+cannot be written only costs the second.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
+import json
 import warnings
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from backtests.atomic import atomic_write_text
 from backtests.errors import UserInputError
 from backtests.params import suggest
+from backtests.paths import data_dir
 
 DEFAULT_CALENDAR = "XNYS"
 _EXAMPLES = "XNYS (New York), XLON (London), XHKG (Hong Kong), XTKS (Tokyo)"
@@ -24,12 +38,35 @@ _EXAMPLES = "XNYS (New York), XLON (London), XHKG (Hong Kong), XTKS (Tokyo)"
 _USUAL_YEARS = (1970, 2039)
 
 
+def _remembered(file: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` (JSON-able), read back from the data directory's memo when it is there."""
+    try:
+        folder = data_dir() / "calendars" / f"exchange_calendars-{importlib.metadata.version('exchange_calendars')}"
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a dependency of the project
+        return compute()
+    path = folder / file
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    value = compute()
+    try:
+        atomic_write_text(path, json.dumps(value, separators=(",", ":")))
+    except OSError:
+        pass  # read-only or full data directory: the memo is only a shortcut
+    return value
+
+
 @functools.cache
 def calendar_names() -> tuple[str, ...]:
     """Every calendar name ``exchange_calendars`` knows (aliases such as ``NYSE`` included), sorted."""
-    import exchange_calendars  # a third of a second: only when a calendar is really needed
 
-    return tuple(sorted(exchange_calendars.get_calendar_names(include_aliases=True)))
+    def compute() -> list[str]:
+        import exchange_calendars  # a second with its imports: only when nothing is remembered
+
+        return sorted(exchange_calendars.get_calendar_names(include_aliases=True))
+
+    return tuple(_remembered("names.json", compute))
 
 
 def check_calendar(name: str, *, what: str = "calendar") -> str:
@@ -46,10 +83,17 @@ def check_calendar(name: str, *, what: str = "calendar") -> str:
     )
 
 
+@functools.cache
 def bounds(name: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """The first and last day ``exchange_calendars`` has rules for (None: no limit)."""
-    cls = _factory(check_calendar(name))
-    return cls.bound_min(), cls.bound_max()
+    name = check_calendar(name)
+
+    def compute() -> list[str | None]:
+        cls = _factory(name)
+        return [None if day is None else f"{pd.Timestamp(day):%Y-%m-%d}" for day in (cls.bound_min(), cls.bound_max())]
+
+    low, high = _remembered(f"{name}.bounds.json", compute)
+    return tuple(None if day is None else pd.Timestamp(day) for day in (low, high))
 
 
 def sessions(name: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
@@ -64,10 +108,12 @@ def sessions(name: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeI
         return pd.DatetimeIndex([], dtype="datetime64[ns]", name="date")
     first_year = min(_USUAL_YEARS[0], first.year // 10 * 10)
     last_year = max(_USUAL_YEARS[1], last.year // 10 * 10 + 9)
-    calendar = _calendar(check_calendar(name), first_year, last_year)
-    days = calendar.sessions
-    days = days[(days >= first) & (days <= last)]
-    return pd.DatetimeIndex(days.as_unit("ns").asi8.view("datetime64[ns]"), name="date")
+    days = pd.DatetimeIndex(
+        np.asarray(_session_days(check_calendar(name), first_year, last_year), dtype="datetime64[D]")
+        .astype("datetime64[ns]"),
+        name="date",
+    )
+    return days[(days >= first) & (days <= last)]
 
 
 def _factory(name: str):
@@ -79,16 +125,21 @@ def _factory(name: str):
 
 
 @functools.lru_cache(maxsize=16)
-def _calendar(name: str, first_year: int, last_year: int):
-    """The calendar over ``first_year`` to ``last_year``, clipped to its bounds (cached: one build per span)."""
-    import exchange_calendars
+def _session_days(name: str, first_year: int, last_year: int) -> tuple[int, ...]:
+    """The sessions over ``first_year`` to ``last_year``, clipped to the bounds, as days since 1970-01-01."""
 
-    low, high = bounds(name)
-    start = pd.Timestamp(f"{first_year}-01-01")
-    end = pd.Timestamp(f"{last_year}-12-31")
-    start = start if low is None else max(start, low)
-    end = end if high is None else min(end, high)
-    with warnings.catch_warnings():
-        # exchange_calendars 4.x trips pandas 3 deprecation warnings: noise for our users.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return exchange_calendars.get_calendar(name, start=start, end=end)
+    def compute() -> list[int]:
+        import exchange_calendars
+
+        low, high = bounds(name)
+        start = pd.Timestamp(f"{first_year}-01-01")
+        end = pd.Timestamp(f"{last_year}-12-31")
+        start = start if low is None else max(start, low)
+        end = end if high is None else min(end, high)
+        with warnings.catch_warnings():
+            # exchange_calendars 4.x trips pandas 3 deprecation warnings: noise for our users.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            days = exchange_calendars.get_calendar(name, start=start, end=end).sessions
+        return days.as_unit("ns").asi8.view("datetime64[ns]").astype("datetime64[D]").astype(np.int64).tolist()
+
+    return tuple(_remembered(f"{name}-{first_year}-{last_year}.sessions.json", compute))

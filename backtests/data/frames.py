@@ -60,6 +60,8 @@ class PriceData:
         out: dict[str, str] = {}
         for ticker in self.closes.columns:
             series = self.closes[ticker].dropna()
-            text = "\n".join(f"{d:%Y-%m-%d},{v:.10g}" for d, v in series.items())
+            days = series.index.strftime("%Y-%m-%d").tolist()
+            closes = map("{:.10g}".format, series.to_numpy(dtype=float).tolist())
+            text = "\n".join(map(",".join, zip(days, closes)))
             out[str(ticker)] = hashlib.sha256(text.encode()).hexdigest()
         return out

@@ -14,7 +14,10 @@ One compiled kernel (``_block``) runs every entry point:
   the level from ``backtests.portfolio.response.hedge_step`` (the one definition of the
   state machine), stepped inside the kernel over the full calendar (warm-up included; the
   days before the first signal, when every level is 0, are skipped: ``resting_until``), so
-  no levels or exposure matrix is built. Returns daily returns (C x T).
+  no levels or exposure matrix is built. Configurations with the same level parameters
+  share one level path, so within a block the machine is stepped once per distinct
+  parameter set, and a configuration's target is revisited only on days its level moved.
+  Returns daily returns (C x T).
 - ``run_fast``: one configuration with its holdings traced (the parity reference's twin).
 
 Layout: configurations are cut into blocks run in parallel (``numba.prange``); inside a block
@@ -25,7 +28,8 @@ by side (they trade on the same days). Targets are recomputed only for configura
 exposure changed; sizing (``size_trades``) and fills run, again across the block, only on
 days when some configuration trades (only for those). ``set_threads`` caps the threads.
 No fastmath: every configuration's arithmetic is plain IEEE, the same whatever its block,
-block size, chunk, thread count or ``--jobs``.
+block size, chunk, thread count or ``--jobs``. The block kernel uses numpy's error model (a
+zero divisor gives inf/NaN instead of raising) so that its returns loop has no branch.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ CHUNK = 1024
 #: Largest block of configurations one thread advances together.
 BLOCK = 128
 #: Days of results a block collects before writing them to each configuration's row.
-_TILE = 8
+_TILE = 32
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,8 @@ def _mark(q, p, cash, value):
             value[k] += q[i, k] * price
 
 
-@numba.njit(cache=True)
+# numpy error model: no zero-divisor branch, so the returns loop vectorises.
+@numba.njit(cache=True, error_model="numpy")
 def _block(
     rows,
     prices,
@@ -161,25 +166,24 @@ def _block(
     fused = signal.shape[0] > 0
     steps = signal.shape[0] if fused else n_days
     trace = holdings.shape[0] == n_days
-    k_fraction, k_hold, k_up, k_down, k_exits = (
-        np.zeros(m),
-        np.ones(m, np.int64),
-        np.ones(m),
-        np.ones(m),
-        np.zeros(m, np.int64),
-    )
-    if fused:
-        k_fraction, k_hold, k_up, k_down, k_exits = (
-            fraction[rows],
-            hold[rows],
-            up[rows],
-            down[rows],
-            exits[rows],
-        )
-    active = np.zeros(m, dtype=np.int64)
-    desired = np.zeros(m)
-    remaining = np.zeros(m, dtype=np.int64)
-    level = np.zeros(m)
+    # Lanes with equal level parameters (consecutive, as ``_execute`` orders them) share one
+    # level path: ``hedge_step`` runs once per group and each lane reads its group's level.
+    group = np.zeros(m, dtype=np.int64)
+    n_groups = 0
+    for k in range(m if fused else 0):
+        r, s = rows[k], rows[k - 1]
+        if k == 0 or hold[r] != hold[s] or up[r] != up[s] or down[r] != down[s] or exits[r] != exits[s]:
+            n_groups += 1
+        group[k] = n_groups - 1
+    leaders = rows[np.searchsorted(group, np.arange(n_groups))]
+    g_hold, g_up, g_down, g_exits = hold[leaders], up[leaders], down[leaders], exits[leaders]
+    k_fraction = fraction[rows] if fused else np.zeros(0)
+    active = np.zeros(n_groups, dtype=np.int64)
+    desired = np.zeros(n_groups)
+    remaining = np.zeros(n_groups, dtype=np.int64)
+    level = np.zeros(n_groups)
+    level_in_force = np.zeros(n_groups)  # each group's level on the last run day
+    moved_group = np.zeros(n_groups, dtype=np.bool_)
     x_in_force = np.zeros(m)
     x = np.zeros(m)
     target = np.zeros((n, m))
@@ -188,7 +192,7 @@ def _block(
     value = np.empty(m)
     previous = np.full(m, cash0)
     changed = np.zeros(m, dtype=np.bool_)
-    due = np.zeros(m, dtype=np.bool_)
+    due = np.zeros(m, dtype=np.int64)  # int64 flags: the drift loop of ``trades_due`` vectorises
     everyone = np.ones(m, dtype=np.bool_)
     notional = np.zeros(m)
     tile = np.empty((_TILE, m))
@@ -210,10 +214,10 @@ def _block(
             hedge_step(
                 signal[step],
                 release[step],
-                k_hold,
-                k_up,
-                k_down,
-                k_exits,
+                g_hold,
+                g_up,
+                g_down,
+                g_exits,
                 active,
                 desired,
                 remaining,
@@ -225,15 +229,23 @@ def _block(
         else:
             t = step
         first = t == 0
-        moved = first or not static[t]  # every lane's target row must be recomputed
-        for k in range(m):
-            x[k] = k_fraction[k] * level[k] if fused else exposure[rows[k], t]
-            changed[k] = False
-        for k in range(m):
-            moved |= x[k] != x_in_force[k]
+        renew = first or not static[t]  # every lane's target row must be recomputed
+        moved = renew
+        if fused:  # a lane's exposure can only change when its group's level did
+            for g in range(n_groups):
+                moved_group[g] = level[g] != level_in_force[g]
+                moved |= moved_group[g]
+                level_in_force[g] = level[g]
+            if moved:
+                for k in range(m):
+                    x[k] = k_fraction[k] * level[group[k]] if renew or moved_group[group[k]] else x_in_force[k]
+        else:
+            for k in range(m):
+                x[k] = exposure[rows[k], t]
+                moved |= x[k] != x_in_force[k]
         if moved:  # rare: only lanes whose exposure (or the base/shift row) changed
             for k in range(m):
-                if first or not static[t] or x[k] != x_in_force[k]:
+                if renew or x[k] != x_in_force[k]:
                     for i in range(n):
                         fresh[i] = base[t, i] + x[k] * shift[t, i]
                         old[i] = target[i, k]
@@ -243,6 +255,8 @@ def _block(
         p = prices[t]
         _mark(q, p, cash, value)
         trades_due(first, scheduled[t], changed, q, p, value, target, drift, due)
+        for k in range(m if moved else 0):
+            changed[k] = False
         count = 0
         for k in range(m):
             count += due[k]
@@ -561,7 +575,10 @@ def simulate_responses(
     signal_args, response = _response_inputs(
         market, signal, release, in_period, (hedge_fraction, hold_days, step_in, step_out, exit_on_release)
     )
-    returns = np.empty((response[0].shape[0], market.prices.shape[0]))
+    shape = (response[0].shape[0], market.prices.shape[0])
+    if out is not None and (out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous float64 array of shape {shape}; got {out.shape} {out.dtype}")
+    returns = np.empty(shape) if out is None else out
     _execute(market, costs, rebalance, cash, returns, signal=signal_args, response=response, as_returns=True)
     return returns
 

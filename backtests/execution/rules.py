@@ -230,7 +230,8 @@ def must_trade(
     return due[0]
 
 
-@numba.njit(cache=True)
+# numpy error model: no zero-divisor branch, so the sizing loops run in SIMD across configurations.
+@numba.njit(cache=True, error_model="numpy")
 def size_trades(
     q: np.ndarray,
     p: np.ndarray,
@@ -249,7 +250,7 @@ def size_trades(
     0 when ``|d_i| p_i < DUST * V``. Sells are full-size; buys are scaled by one factor
     ``k <= 1`` so that their cost at ``p(1+slip)`` plus commission fits the cash after sells
     (at ``p(1-slip)``, less commission) minus ``CASH_SAFETY * V``; a scaled buy below the dust
-    size is dropped.
+    size is dropped. Prices must be positive (a zero price gives inf/NaN, not an exception).
     """
     n, m = q.shape
     value = cash.copy()

@@ -7,9 +7,24 @@
 - ``event_study``: pure event-window returns and their averages.
 - ``index``/``catalog``: the runs under the reports root; ``compare``: runs side by side.
 - ``charts``/``markup``: the matplotlib-SVG charts and HTML helpers they share.
+- ``destinations``/``jsonsafe``: where a run folder goes, JSON-ready values; light (no
+  matplotlib), so a sweep uses them without loading the run-report machinery.
 """
 
-from backtests.reports.artifacts import new_run_dir, write_run
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from backtests.reports.destinations import new_run_dir
 from backtests.reports.index import rebuild_index
 
 __all__ = ["new_run_dir", "rebuild_index", "write_run"]
+
+
+def __getattr__(name: str) -> Any:
+    """``write_run`` loads ``artifacts`` (and matplotlib) on first use only, so importing a light
+    module of this package (``markup``, ``folders``, ``destinations``, ``jsonsafe``) stays light."""
+    if name == "write_run":
+        return importlib.import_module("backtests.reports.artifacts").write_run
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

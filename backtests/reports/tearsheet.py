@@ -19,23 +19,36 @@ What we change around ``quantstats.reports.html``:
   ``onload="save()"`` (an undefined function: a console error on every load), and
   our own EOY bar chart in place of quantstats' (misdrawn under pandas 3: bars
   squeezed to one side, year labels piled up).
+- **Speed.** During the render quantstats' EOY chart is not drawn at all (it would be
+  thrown away) and ``pyplot.savefig`` skips its trailing ``draw_idle``, a full Agg
+  redraw of every chart already saved as SVG (a screen refresh; there is no screen).
+  Neither changes a byte of the page.
 - **Noise.** quantstats sets matplotlib's font to Arial (``findfont`` warnings by the
   hundred where Arial is absent) and a seaborn theme, globally, at import. We
   import it inside ``rc_context`` so the process keeps its own style, render with
   quantstats' style but a font that exists, drop only the matplotlib
   ``findfont: Font family ...`` log records, and ignore deprecation/future
   warnings raised inside quantstats/seaborn. Exceptions propagate untouched.
+- **Same bytes.** Same inputs give the same file: quantstats' SVG charts get a fixed
+  ``svg.hashsalt`` (their clip-path ids were random) and no ``<dc:date>`` (the time of
+  drawing) in their metadata.
+
+Two steps, so the slow one can run in another process (``reports.worker``):
+``tearsheet_job`` (checks, names, title; nothing drawn) gives a small picklable
+``TearsheetJob``; ``render_tearsheet`` fills the template (our EOY chart drawn) and runs
+quantstats on it, writing the page atomically. ``write_tearsheet`` is the two in a row.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +79,24 @@ def _quantstats() -> tuple[Any, dict[str, Any]]:
         style = {k: v for k, v in mpl.rcParams.items() if k != "backend"}
     style["font.family"] = "sans-serif"
     style["font.sans-serif"] = ["DejaVu Sans", "Liberation Sans", "Arial"]
+    style["svg.hashsalt"] = "geohedge"  # stable clip-path ids: same input, same bytes
     return quantstats, style
+
+
+def warm_up() -> None:
+    """Pay the first render's one-off costs now: import quantstats (seaborn, scipy.stats,
+    pyplot) and draw one tiny chart (fonts, the SVG backend)."""
+    _quantstats()
+    days = pd.Series([0.0, 0.01], index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"]))
+    eoy_chart(days, days, ("a", "b"))
+
+
+def _quantstats_template() -> str:
+    """quantstats' own ``report.html``, found without importing quantstats (slow; see ``warm_up``)."""
+    spec = importlib.util.find_spec("quantstats")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("quantstats is not installed; pip install quantstats")
+    return Path(spec.origin).with_name("report.html").read_text(encoding="utf-8")
 
 
 @contextmanager
@@ -140,21 +170,61 @@ def tearsheet_title(result: RunResult, against: str | None = None) -> str:
     )
 
 
-def _template(result: RunResult, top_html: str, eoy_svg: str, against: str, what: str) -> str:
+@dataclass(frozen=True)
+class TearsheetJob:
+    """What ``render_tearsheet`` needs, small and picklable (for ``reports.worker``).
+
+    ``returns``/``compared``: daily returns named by their display names (see
+    ``series_for_quantstats``); ``title``: the page title (plain text); ``what``: what
+    ``compared`` is, for the note under the nav bar; ``top_html``: our nav bar;
+    ``synthetic``: demo data (a banner on top).
+    """
+
+    returns: pd.Series
+    compared: pd.Series
+    title: str
+    what: str
+    top_html: str = ""
+    synthetic: bool = False
+
+
+def tearsheet_job(
+    result: RunResult, *, top_html: str = "", benchmark: Comparator = None
+) -> TearsheetJob:
+    """The tearsheet of ``result`` ready to render, ``top_html`` on top; ``benchmark``: see ``comparator``.
+
+    Cheap (nothing is drawn) and raises here (``UserInputError`` for a bad ``benchmark``).
+    """
+    strategy_name = result.strategy
+    benchmark_name, benchmark_returns, what = comparator(result, benchmark)
+    if benchmark_name == strategy_name:
+        benchmark_name = f"{benchmark_name} (comparison)"
+    return TearsheetJob(
+        returns=series_for_quantstats(result.returns, strategy_name),
+        compared=series_for_quantstats(benchmark_returns, benchmark_name),
+        title=tearsheet_title(result, benchmark_name),
+        what=what,
+        top_html=top_html,
+        synthetic=result.synthetic,
+    )
+
+
+def _template(job: TearsheetJob) -> str:
     """quantstats' own template with our fixes applied (see the module docstring)."""
-    qs, _ = _quantstats()  # imported in its context: resources.files would import it bare
-    tpl = resources.files(qs).joinpath("report.html").read_text(encoding="utf-8")
-    banner = synthetic_banner() if result.synthetic else ""
+    tpl = _quantstats_template()
+    names = (str(job.returns.name), str(job.compared.name))
+    eoy_svg = eoy_chart(job.returns, job.compared, names, size=(8, 4))
+    banner = synthetic_banner() if job.synthetic else ""
     note = (
-        f'<div class="gh-note">Compared with {esc(what)}. Every day of the run is counted, '
+        f'<div class="gh-note">Compared with {esc(job.what)}. Every day of the run is counted, '
         "the first (its trading costs) included, as in metrics.json; quantstats' CAGR counts "
         "years as trading days / 252, metrics.json as calendar days / 365.25.</div>"
     )
     fixes = (
         (r'<link rel="shortcut icon"[^>]*>', f"<style>{asset('chrome.css')}</style>"),
         (r'<body onload="save\(\)">', "<body>"),
-        (r"<title>.*?</title>", f"<title>{esc(tearsheet_title(result, against))}</title>"),
-        (r'<div class="container">', f'{top_html}{banner}{note}<div class="container">'),
+        (r"<title>.*?</title>", f"<title>{esc(job.title)}</title>"),
+        (r'<div class="container">', f'{job.top_html}{banner}{note}<div class="container">'),
         (r"\{\{eoy_returns\}\}", eoy_svg),
     )
     for pattern, replacement in fixes:
@@ -167,6 +237,58 @@ def _template(result: RunResult, top_html: str, eoy_svg: str, against: str, what
     return tpl
 
 
+def _undated(html: str) -> str:
+    """quantstats' page as we keep it: CAGR's U+FE6A (small percent sign, missing from common
+    fonts) as ``%``, and no drawing time in the charts' metadata."""
+    return re.sub(r"<dc:date>[^<]*</dc:date>", "", html).replace("\ufe6a", "%")
+
+
+def render_tearsheet(job: TearsheetJob, path: Path) -> Path:
+    """Run quantstats on ``job`` and write the page to ``path`` atomically (quiet, offline)."""
+    template = path.parent / f".{path.name}.template.html"
+    atomic_write_text(template, _template(job))
+
+    def render(qs: Any, tmp: Path) -> None:
+        qs.reports.html(
+            job.returns,
+            benchmark=job.compared,
+            title=esc(job.title),
+            output=str(tmp),
+            template_path=str(template),
+            strategy_title=job.returns.name,
+            benchmark_title=job.compared.name,
+            match_dates=False,
+        )
+        tmp.write_text(_undated(tmp.read_text(encoding="utf-8")), encoding="utf-8")
+
+    try:
+        with quiet_quantstats() as qs:
+            from matplotlib import pyplot
+
+            def save_only(*args: Any, **kwargs: Any) -> None:
+                pyplot.gcf().savefig(*args, **kwargs)
+
+            with (
+                _swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
+                _swapped(pyplot, "savefig", save_only),
+            ):
+                atomic_write(path, lambda tmp: render(qs, tmp))
+    finally:
+        template.unlink(missing_ok=True)
+    return path
+
+
+@contextmanager
+def _swapped(module: Any, name: str, replacement: Any) -> Iterator[None]:
+    """``module.name`` is ``replacement`` inside the block (see **Speed** above)."""
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
 def write_tearsheet(
     result: RunResult, path: Path, *, top_html: str = "", benchmark: Comparator = None
 ) -> Path:
@@ -174,33 +296,4 @@ def write_tearsheet(
 
     ``benchmark``: what quantstats compares against (see ``comparator``).
     """
-    strategy_name = result.strategy
-    benchmark_name, benchmark_returns, what = comparator(result, benchmark)
-    if benchmark_name == strategy_name:
-        benchmark_name = f"{benchmark_name} (comparison)"
-    returns = series_for_quantstats(result.returns, strategy_name)
-    compared = series_for_quantstats(benchmark_returns, benchmark_name)
-    eoy_svg = eoy_chart(returns, compared, (strategy_name, benchmark_name), size=(8, 4))
-    template = path.parent / f".{path.name}.template.html"
-    atomic_write_text(template, _template(result, top_html, eoy_svg, benchmark_name, what))
-
-    def render(qs: Any, tmp: Path) -> None:
-        qs.reports.html(
-            returns,
-            benchmark=compared,
-            title=esc(tearsheet_title(result, benchmark_name)),
-            output=str(tmp),
-            template_path=str(template),
-            strategy_title=strategy_name,
-            benchmark_title=benchmark_name,
-            match_dates=False,
-        )
-        # quantstats labels CAGR with U+FE6A (small percent sign), missing from common fonts
-        tmp.write_text(tmp.read_text(encoding="utf-8").replace("\ufe6a", "%"), encoding="utf-8")
-
-    try:
-        with quiet_quantstats() as qs:
-            atomic_write(path, lambda tmp: render(qs, tmp))
-    finally:
-        template.unlink(missing_ok=True)
-    return path
+    return render_tearsheet(tearsheet_job(result, top_html=top_html, benchmark=benchmark), path)

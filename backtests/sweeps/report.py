@@ -1,4 +1,4 @@
-"""What a sweep writes: ``sweep.csv``, ``summary.json``, the heatmap (PNG + HTML page).
+"""What a sweep writes: ``sweep.csv``, ``summary.json``, the heatmap (SVG + HTML page).
 
 The sweep folder is staged and moved into place whole (``reports.folders``);
 ``summary.json`` marks it as ours, so a later sweep may replace it.
@@ -9,26 +9,27 @@ hedge off; ``""`` for grid rows). References are written to ``sweep.csv`` and
 ``summary.json`` and shown on the page, but never ranked, counted as trials or
 drawn in the heatmap grid; the spec's cell is marked when it lies on the grid.
 
-``heatmap.png`` and ``heatmap.html`` show the objective over the first two swept
+``heatmap.svg`` and ``heatmap.html`` show the objective over the first two swept
 keys (mean over any others), in sample and out of sample side by side, the
 winner framed in black and the spec's default in red dashes; with one swept key, a line per period.
+This module picks the data (surfaces, lines, marked cells); ``sweeps.heatmap`` draws them as
+hand-built SVG, so writing a sweep never imports matplotlib.
 """
 
 from __future__ import annotations
 
-import io
+import csv
 import json
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 import pandas as pd
 
-from backtests.atomic import atomic_write_bytes, atomic_write_text
+from backtests.atomic import atomic_write_text
 from backtests.paths import reports_dir
-from backtests.reports.artifacts import canonical
 from backtests.reports.catalog import (
     DSR_READING,
     PBO_READING,
@@ -37,21 +38,17 @@ from backtests.reports.catalog import (
 )
 from backtests.reports.folders import staged_folder
 from backtests.reports.index import INDEX_PAGE
+from backtests.reports.jsonsafe import canonical
 from backtests.reports.markup import Column, esc, nav_bar, num, page, pct, table
+from backtests.sweeps.heatmap import Figure, Panel, figure, heat_panel, line_panel
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from backtests.sweeps.runner import Periods, SweepOutcome
 
-SWEEP_CSV, HEATMAP_PNG = "sweep.csv", "heatmap.png"
+SWEEP_CSV, HEATMAP_SVG = "sweep.csv", "heatmap.svg"
 SUMMARY, HEATMAP_PAGE = SWEEP_SUMMARY, SWEEP_PAGE
 PERIODS = (("is", "In sample"), ("oos", "Out of sample"))
 TOP_ROWS = 20
-MAX_LABELLED_CELLS = 100  # heatmaps up to this many cells print each value
-WINNER_FRAME = {"edgecolor": "black", "linewidth": 2.6, "label": "winner (best in sample)"}
-SPEC_FRAME = {"edgecolor": "#e8344e", "linewidth": 2.2, "linestyle": "--", "label": "spec default"}
 MIN_PANEL_PX = 480
 
 
@@ -165,15 +162,43 @@ def _periods(outcome: SweepOutcome) -> list[tuple[str, str]]:
     ]
 
 
+def _axis(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """The distinct ``_label``s of ``column`` in ``_sort_key`` order (ties: first seen first), and
+    each value's position among them (``_label`` runs once per distinct value)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    labels = [_label(u) for u in uniques]
+    order = sorted(dict.fromkeys(labels), key=_sort_key)
+    where = {label: i for i, label in enumerate(order)}
+    return np.array([where[label] for label in labels], dtype=np.intp)[codes], order
+
+
+def _means(outcome: SweepOutcome, keys: list[str], metric: str) -> tuple[np.ndarray, list[list[str]]]:
+    """Mean of ``metric`` over the grid rows of each combination of the ``keys``' labels (NaN
+    skipped; NaN where there is no value), shape ``(len(labels) of keys[0], ...)``, and the labels."""
+    grid = grid_rows(outcome)
+    axes = [_axis(grid[key]) for key in keys]
+    shape = tuple(len(labels) for _, labels in axes)
+    flat = np.ravel_multi_index([codes for codes, _ in axes], shape)
+    values = grid[metric].to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    size = math.prod(shape)
+    total = np.bincount(flat, weights=np.where(finite, values, 0.0), minlength=size)
+    count = np.bincount(flat, weights=finite.astype(float), minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return means.reshape(shape), [labels for _, labels in axes]
+
+
 def _surface(outcome: SweepOutcome, metric: str) -> pd.DataFrame:
     """``metric`` over the first two keys (rows: 2nd key, columns: 1st), mean over other keys."""
-    x_key, y_key = outcome.keys[:2]
-    grid = grid_rows(outcome)
-    cells = grid.groupby([grid[y_key].map(_label), grid[x_key].map(_label)], sort=False)[metric].mean()
-    surface = cells.unstack()
-    return surface.loc[
-        sorted(surface.index, key=_sort_key), sorted(surface.columns, key=_sort_key)
-    ]
+    means, (rows, columns) = _means(outcome, outcome.keys[1::-1], metric)
+    return pd.DataFrame(means, index=rows, columns=columns)
+
+
+def _line(outcome: SweepOutcome, metric: str) -> pd.Series:
+    """``metric`` along the single swept key, in value order."""
+    means, (labels,) = _means(outcome, outcome.keys[:1], metric)
+    return pd.Series(means, index=labels)
 
 
 def _cell(surface: pd.DataFrame, row: pd.Series | None, outcome: SweepOutcome) -> tuple[int, int] | None:
@@ -186,107 +211,53 @@ def _cell(surface: pd.DataFrame, row: pd.Series | None, outcome: SweepOutcome) -
     return None
 
 
-def _ticks(n: int, most: int = 20) -> list[int]:
-    return list(range(0, n, max(1, -(-n // most))))
-
-
-def _heat_panel(ax: Axes, outcome: SweepOutcome, prefix: str, title: str) -> None:
-    """One period's heatmap on ``ax``: values, colour bar, the winner and the spec framed."""
-    import matplotlib as mpl
-
-    objective = outcome.settings.objective
-    surface = _surface(outcome, f"{prefix}_{objective}")
-    cmap = mpl.colormaps["viridis"].with_extremes(bad="#d9d9d9")
-    image = ax.imshow(
-        np.ma.masked_invalid(surface.to_numpy(dtype=float)), aspect="auto", origin="lower", cmap=cmap
-    )
-    if surface.size <= MAX_LABELLED_CELLS:
-        lo, hi = np.nanmin(surface.to_numpy(dtype=float)), np.nanmax(surface.to_numpy(dtype=float))
-        for (r, c), value in np.ndenumerate(surface.to_numpy(dtype=float)):
-            if math.isfinite(value):
-                dark = hi == lo or (value - lo) / (hi - lo) < 0.6  # viridis: dark below ~60%
-                ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if dark else "black")
-    xt, yt = _ticks(len(surface.columns)), _ticks(len(surface.index))
-    ax.set_xticks(xt, [surface.columns[i] for i in xt], rotation=45, ha="right")
-    ax.set_yticks(yt, [surface.index[i] for i in yt])
-    ax.set_xlabel(outcome.keys[0])
-    ax.set_ylabel(outcome.keys[1])
-    ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
-    ax.figure.colorbar(image, ax=ax, label=objective, fraction=0.05, pad=0.02)
-    from matplotlib.patches import Rectangle
-
-    for row, inset, style, name in (
-        (outcome.table.iloc[outcome.winner], 0.04, WINNER_FRAME, "winner"),
-        (_reference_row(outcome, "spec"), 0.12, SPEC_FRAME, "spec"),
-    ):
-        cell = _cell(surface, row, outcome)
-        if cell is not None:  # a frame inside the cell: the value stays readable
-            side = 1 - 2 * inset
-            ax.add_patch(Rectangle((cell[0] - 0.5 + inset, cell[1] - 0.5 + inset), side, side,
-                                   fill=False, gid=f"{prefix}-{name}-cell", **style))
-    ax.legend(handles=[Rectangle((0, 0), 1, 1, fill=False, **s) for s in (WINNER_FRAME, SPEC_FRAME)],
-              loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, frameon=False, fontsize=9)
-
-
-def _line_panel(ax: Axes, outcome: SweepOutcome, prefix: str, title: str) -> None:
-    """One period's objective along the single swept key, the winner (star) and the spec (circle)."""
-    key, objective = outcome.keys[0], outcome.settings.objective
+def _panel(outcome: SweepOutcome, prefix: str, title: str) -> Panel:
+    """One period's chart: a heat panel over the first two keys, or a line for a single key."""
+    objective, keys = outcome.settings.objective, outcome.keys
     metric = f"{prefix}_{objective}"
-    grid = grid_rows(outcome)
-    values = grid.groupby(grid[key].map(_label), sort=False)[metric].mean()
-    values = values.loc[sorted(values.index, key=_sort_key)]
-    x = np.arange(len(values))
-    ax.plot(x, values.to_numpy(dtype=float), color="#1f5fbf", linewidth=1.4, marker=".")
-    xt = _ticks(len(values))
-    ax.set_xticks(xt, [values.index[i] for i in xt], rotation=45, ha="right")
-    ax.set_xlabel(key)
-    ax.set_ylabel(objective)
-    ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
-    spec_style = {"marker": "o", "markersize": 13, "markerfacecolor": "none",
-                  "markeredgecolor": "#e8344e", "markeredgewidth": 2.2, "label": "spec default"}
-    winner_style = {"marker": "*", "markersize": 15, "color": "#f2a33a", "markeredgecolor": "black",
-                    "markeredgewidth": 0.8, "label": "winner (best in sample)"}
-    for row, style, name in (
-        (_reference_row(outcome, "spec"), spec_style, "spec"),
-        (outcome.table.iloc[outcome.winner], winner_style, "winner"),
-    ):
-        if row is not None and _label(row[key]) in values.index:
-            pos = values.index.get_loc(_label(row[key]))
-            ax.plot([pos], [values.iloc[pos]], linestyle="none", gid=f"{prefix}-{name}-cell", **style)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2, frameon=False, fontsize=9)
+    marks = {"winner": outcome.table.iloc[outcome.winner], "spec": _reference_row(outcome, "spec")}
+    if len(keys) >= 2:
+        surface = _surface(outcome, metric)
+        return heat_panel(
+            surface.to_numpy(dtype=float),
+            list(surface.columns),
+            list(surface.index),
+            prefix=prefix,
+            title=title,
+            x_name=keys[0],
+            y_name=keys[1],
+            value_name=objective,
+            **{name: _cell(surface, row, outcome) for name, row in marks.items()},
+        )
+    values = _line(outcome, metric)
+    where = {
+        name: values.index.get_loc(_label(row[keys[0]]))
+        for name, row in marks.items()
+        if row is not None and _label(row[keys[0]]) in values.index
+    }
+    return line_panel(
+        values.to_numpy(dtype=float),
+        list(values.index),
+        prefix=prefix,
+        title=title,
+        x_name=keys[0],
+        y_name=objective,
+        **where,
+    )
 
 
-def _panel(ax: Axes, outcome: SweepOutcome, prefix: str, title: str) -> None:
-    (_heat_panel if len(outcome.keys) >= 2 else _line_panel)(ax, outcome, prefix, title)
+def heatmap_panels(outcome: SweepOutcome) -> list[Panel]:
+    """One chart per period the table has (in sample, then out of sample)."""
+    return [_panel(outcome, prefix, title) for prefix, title in _periods(outcome)]
 
 
 def heatmap_figure(
-    outcome: SweepOutcome, *, periods: list[tuple[str, str]] | None = None, title: str = ""
+    outcome: SweepOutcome, strategy: str, data_label: str, *, panels: list[Panel] | None = None
 ) -> Figure:
-    """The objective over the first two swept keys, one panel per period (in sample, out of sample)."""
-    from matplotlib.figure import Figure
-
-    periods = periods if periods is not None else _periods(outcome)
-    fig = Figure(figsize=(6.2 * len(periods), 5.4), dpi=100, layout="constrained")
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    for i, (prefix, heading) in enumerate(periods):
-        _panel(fig.add_subplot(1, len(periods), i + 1), outcome, prefix, heading)
-    return fig
-
-
-def _svg(fig: Figure) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    text = buf.getvalue()
-    return text[text.index("<svg") :]
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    return buf.getvalue()
+    """``heatmap.svg``: the periods' charts side by side under a title naming the strategy,
+    the objective and the data (``panels``: already drawn by ``heatmap_panels``)."""
+    title = f"{strategy}: {outcome.settings.objective} by configuration ({data_label})"
+    return figure(panels if panels is not None else heatmap_panels(outcome), title)
 
 
 # --- the HTML page ------------------------------------------------------------------------------
@@ -391,7 +362,8 @@ def _off_grid(outcome: SweepOutcome) -> str:
     values = {k: _label(spec[k]) for k in outcome.keys[:2]}
     on_grid = np.ones(len(grid), dtype=bool)
     for key, value in values.items():
-        on_grid &= (grid[key].map(_label) == value).to_numpy()
+        codes, labels = _axis(grid[key])
+        on_grid &= codes == (labels.index(value) if value in labels else -1)
     if on_grid.any():
         return ""
     where = ", ".join(f"{k} = {v}" for k, v in values.items())
@@ -452,34 +424,52 @@ def heatmap_page(
     return page(f"{strategy}: sweep", body, top=top)
 
 
+#: Rows formatted at a time by ``write_csv``: memory stays flat for a million configurations.
+CSV_ROWS = 50_000
+
+
+def write_csv(table: pd.DataFrame, out: TextIO) -> None:
+    """``sweep.csv`` into ``out``: a header, then one line per row; floats with 10 significant
+    digits (NaN empty), other values as ``str``; quoted only where needed (pandas' ``to_csv``
+    layout, built column by column and ``CSV_ROWS`` rows at a time: fast and flat in memory)."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.columns)
+    for start in range(0, len(table), CSV_ROWS):
+        rows = table.iloc[start : start + CSV_ROWS]
+        columns = []
+        for name in rows.columns:
+            values = rows[name]
+            if values.dtype.kind == "f":
+                cells = map("{:.10g}".format, values.to_numpy(dtype=float).tolist())
+                columns.append(["" if cell == "nan" else cell for cell in cells])
+            else:
+                columns.append(["" if value is None else value for value in values.tolist()])
+        writer.writerows(zip(*columns))
+
+
 def write_outputs(
     outcome: SweepOutcome, out_dir: Path, strategy: str, data_label: str, *, force: bool = False
 ) -> dict[str, Path]:
-    """Write the sweep folder ``out_dir`` whole: sweep.csv, summary.json, heatmap.png and heatmap.html.
+    """Write the sweep folder ``out_dir`` whole: sweep.csv, summary.json, heatmap.svg and heatmap.html.
 
     ``out_dir`` may be missing, empty or a sweep folder of ours (replaced whole); anything
     else raises ``UserInputError`` unless ``force``. Returns file name -> path.
     """
-    import matplotlib as mpl
-
     target = Path(out_dir)
     index_href = Path(
         os.path.relpath(os.path.abspath(reports_dir() / INDEX_PAGE), os.path.abspath(target))
     ).as_posix()
-    periods = _periods(outcome)
-    with mpl.rc_context({"svg.hashsalt": "geohedge", "svg.fonttype": "none", "font.size": 9}):
-        title = f"{strategy}: {outcome.settings.objective} by configuration ({data_label})"
-        png = _png(heatmap_figure(outcome, periods=periods, title=title))
-        panels = [_svg(heatmap_figure(outcome, periods=[p])) for p in periods]
+    panels = heatmap_panels(outcome)
     texts = {
-        SWEEP_CSV: outcome.table.to_csv(index=False, float_format="%.10g", lineterminator="\n"),
         SUMMARY: json.dumps(summary(outcome, strategy, data_label), indent=2, sort_keys=True) + "\n",
+        HEATMAP_SVG: heatmap_figure(outcome, strategy, data_label, panels=panels).svg,
         HEATMAP_PAGE: heatmap_page(
-            outcome, strategy, data_label, panels=panels, index_href=index_href
+            outcome, strategy, data_label, panels=[p.svg() for p in panels], index_href=index_href
         ),
     }
     with staged_folder(target, kind="sweep", force=force) as stage:
+        with open(stage / SWEEP_CSV, "w", encoding="utf-8", newline="") as out:  # the stage is renamed whole
+            write_csv(outcome.table, out)
         for name, text in texts.items():
             atomic_write_text(stage / name, text)
-        atomic_write_bytes(stage / HEATMAP_PNG, png)
-    return {name: target / name for name in (SWEEP_CSV, SUMMARY, HEATMAP_PNG, HEATMAP_PAGE)}
+    return {name: target / name for name in (SWEEP_CSV, *texts)}

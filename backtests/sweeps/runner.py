@@ -154,9 +154,12 @@ def run_sweep(
         key: _column([REFERENCES[name].get(key, spec.get(key)) for name in REFERENCES])
         for key in {*grid.keys, *(k for r in REFERENCES.values() for k in r)}
     }
+    compiled: dict[str, CompiledRun] = {}  # by group overrides: the references share the grid's groups
     with Plan.make(settings.jobs, settings.cluster) as plan:
-        grid_part = _evaluate(spec, grid_columns, len(grid), inputs, ranges, settings, plan, progress)
-        references = _evaluate(spec, reference_columns, len(REFERENCES), inputs, ranges, settings, plan, lambda n: None)
+        grid_part = _evaluate(spec, grid_columns, len(grid), inputs, ranges, settings, plan, progress, compiled)
+        references = _evaluate(
+            spec, reference_columns, len(REFERENCES), inputs, ranges, settings, plan, lambda n: None, compiled
+        )
     table = _table(grid_columns, reference_columns, grid.keys, grid_part, references)
     n_grid = len(grid)
     objective = table[f"is_{settings.objective}"].to_numpy()[:n_grid]
@@ -197,17 +200,20 @@ class _Evaluated:
     block_squares: np.ndarray
 
 
-def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress) -> _Evaluated:
-    """Compile each group once, cut it into chunks, run them where ``plan`` says, gather by configuration index."""
+def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress, compiled) -> _Evaluated:
+    """Compile each group once (``compiled``: the groups compiled so far, by their overrides), cut it
+    into chunks, run them where ``plan`` says, gather by configuration index."""
     from backtests.sweeps.parallel import Chunk, GroupData
 
     groups, chunks = [], []
     for overrides, members in _groups(columns, n):
-        group_spec = spec.with_overrides(overrides)
-        _check_same_tickers(group_spec, spec)
-        compiled = compile_run(inputs, group_spec)
-        response = _response(compiled, columns, members)
-        groups.append(GroupData.of(compiled, ranges, settings.executor, plan.threads))
+        key = repr(sorted(overrides.items()))
+        if key not in compiled:
+            group_spec = spec.with_overrides(overrides)
+            _check_same_tickers(group_spec, spec)
+            compiled[key] = compile_run(inputs, group_spec)
+        response = _response(compiled[key], columns, members)
+        groups.append(GroupData.of(compiled[key], ranges, settings.executor, plan.threads))
         chunks += [
             Chunk(len(groups) - 1, members[start : start + CHUNK], response.take(slice(start, start + CHUNK)))
             for start in range(0, len(members), CHUNK)
@@ -282,19 +288,8 @@ def run_chunk(group, chunk) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarr
     returns = _chunk_returns(group, chunk.response)
     metrics = _range_metrics(returns, group.ranges, group.dates)
     a, b = group.ranges["is"]
-    metrics["is_skew"], metrics["is_kurtosis"] = _moments(returns[:, a:b])
     stats = BlockStats.from_returns(returns[:, a:b].T, PBO_BLOCKS)
     return chunk.members, metrics, stats.total, stats.squares
-
-
-def _moments(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Skewness and (non-excess) kurtosis of each row, biased moment estimators (scipy's defaults)."""
-    centred = returns - returns.mean(axis=1, keepdims=True)
-    m2 = np.mean(centred**2, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.mean(centred**3, axis=1) / m2**1.5
-        kurtosis = np.mean(centred**4, axis=1) / m2**2
-    return skew, kurtosis
 
 
 def _chunk_returns(group, r: ResponseArrays) -> np.ndarray:
@@ -324,12 +319,14 @@ def _chunk_returns(group, r: ResponseArrays) -> np.ndarray:
 def _range_metrics(
     returns: np.ndarray, ranges: dict[str, tuple[int, int]], dates: pd.DatetimeIndex
 ) -> dict[str, np.ndarray]:
-    """Metrics of every range, CAGR over calendar years exactly as ``backtest run`` computes it."""
+    """Metrics of every range, CAGR over calendar years exactly as ``backtest run`` computes it;
+    in sample also the skewness and kurtosis the Deflated Sharpe Ratio needs."""
     out = {}
     for name, (a, b) in ranges.items():
         years = calendar_years(dates[a:b])
+        kept = (*RANGE_METRICS, "skew", "kurtosis") if name == "is" else RANGE_METRICS
         for key, values in summary_metrics_matrix(returns[:, a:b], years=years).items():
-            if key in RANGE_METRICS:
+            if key in kept:
                 out[f"{name}_{key}"] = values
     return out
 

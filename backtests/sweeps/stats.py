@@ -15,9 +15,10 @@
   In sample, the selected configuration is the lowest index among those tied with the
   best; out of sample, configurations tied with the selected one share the average rank
   (rank = 1 + #strictly below + (#tied - 1) / 2, the selected one counted among the tied).
-  So identical sweeps give identical PBO whatever the executor, ``--jobs``, chunking or
+  So identical sweeps give identical PBO whatever the executor, ``--jobs``, threads or
   rounding (noise of 1e-13 relative on the returns changes nothing).
-  CSCV runs over configurations in chunks: memory O(splits x chunk), not O(splits x C).
+  CSCV runs one split at a time (compiled, splits in parallel): memory O(C) per thread,
+  never O(splits x C).
 
 Sharpe ratios here are per period (not annualised), as in the papers.
 """
@@ -27,9 +28,10 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
+import numba
 import numpy as np
-from scipy import stats as sps
 
 EULER_GAMMA = 0.5772156649015329
 #: CSCV ties: two Sharpe ratios are equal when they differ by at most TIE_RTOL of the larger
@@ -46,8 +48,8 @@ def expected_max_sharpe(sharpe_variance: float, n_trials: int) -> float:
     """
     if n_trials < 2 or sharpe_variance <= 0:
         return 0.0
-    z1 = sps.norm.ppf(1.0 - 1.0 / n_trials)
-    z2 = sps.norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    z1 = NormalDist().inv_cdf(1.0 - 1.0 / n_trials)
+    z2 = NormalDist().inv_cdf(1.0 - 1.0 / (n_trials * math.e))
     return math.sqrt(sharpe_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2)
 
 
@@ -71,7 +73,7 @@ def deflated_sharpe_ratio(
     if n_obs < 2 or denominator <= 0:
         return float("nan")
     z = (sharpe - sr0) * math.sqrt(n_obs - 1) / math.sqrt(denominator)
-    return float(sps.norm.cdf(z))
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))  # the normal CDF, accurate in both tails
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,15 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_blocks: int = 16)
     return pbo_from_block_stats(BlockStats.from_returns(returns, n_blocks))
 
 
-def pbo_from_block_stats(stats: BlockStats, *, chunk: int = 4096) -> PBOResult:
-    """CSCV from per-block sums, over configurations in chunks of ``chunk`` (memory O(splits x chunk)).
+def pbo_from_block_stats(stats: BlockStats) -> PBOResult:
+    """CSCV from per-block sums, one split at a time (memory O(C) per thread, never splits x C).
 
-    Three passes over the chunks, each computing the Sharpe ratios of every split for one
-    chunk as matrix products over blocks: the best in-sample Sharpe per split; the lowest
-    configuration index tied with it (the selected one); the selected configuration's
-    out-of-sample rank (configurations strictly below it, and ties, which share the
+    For each split, compiled and in parallel over splits: the in-sample Sharpe ratio of every
+    configuration; the best of them; the lowest configuration index tied with the best (the
+    selected one); then every configuration's out-of-sample Sharpe ratio and the selected
+    one's rank among them (configurations strictly below it, and ties, which share the
     average rank). Ties are defined by ``tied``, so the result does not depend on float
-    rounding, on the chunk size or on the order the sums were accumulated in.
+    rounding, on the thread count or on the order the sums were accumulated in.
 
     PBO is undefined (NaN, no splits) with fewer than two configurations, blocks
     of fewer than two observations, configurations whose in-sample returns are
@@ -139,52 +141,70 @@ def pbo_from_block_stats(stats: BlockStats, *, chunk: int = 4096) -> PBOResult:
     identical = np.allclose(stats.total, stats.total[:, :1]) and np.allclose(stats.squares, stats.squares[:, :1])
     if n_configs < 2 or stats.count.min() < 2 or identical or not finite:
         return PBOResult(float("nan"), np.array([]), 0)
-    chunk = max(1, int(chunk))
-    splits = np.array(list(itertools.combinations(range(n_blocks), n_blocks // 2)))
-    train = np.zeros((len(splits), n_blocks))
-    train[np.arange(len(splits))[:, None], splits] = 1.0
-    test = 1.0 - train
-    chunks = [slice(a, min(a + chunk, n_configs)) for a in range(0, n_configs, chunk)]
-
-    best_value = np.full(len(splits), -np.inf)
-    for cols in chunks:
-        best_value = np.maximum(best_value, _sharpe_from_sums(train, stats, cols).max(axis=1))
-    best = np.full(len(splits), -1)
-    for cols in chunks:
-        open_splits = best < 0
-        if not open_splits.any():
-            break
-        top = tied(_sharpe_from_sums(train, stats, cols), best_value[:, None]) & open_splits[:, None]
-        found = top.any(axis=1)
-        best[found] = cols.start + top[found].argmax(axis=1)  # first True: the lowest index
-    chosen = _sharpe_from_sums(test, stats, best)[np.arange(len(splits)), np.arange(len(splits))]
-
-    below = np.zeros(len(splits))
-    level = np.zeros(len(splits))
-    for cols in chunks:
-        oos = _sharpe_from_sums(test, stats, cols)
-        same = tied(oos, chosen[:, None])
-        below += ((oos < chosen[:, None]) & ~same).sum(axis=1)
-        level += same.sum(axis=1)
+    splits = list(itertools.combinations(range(n_blocks), n_blocks // 2))
+    below, level = np.empty(len(splits)), np.empty(len(splits))
+    _cscv_ranks(
+        np.array(splits, dtype=np.int64),
+        stats.count.astype(float),
+        np.ascontiguousarray(stats.total, dtype=float),
+        np.ascontiguousarray(stats.squares, dtype=float),
+        below,
+        level,
+    )
     rank = below + 0.5 * (level - 1.0) + 1.0  # 1 = worst out of sample; ties share the average rank
     omega = rank / (n_configs + 1.0)
     logits = np.log(omega / (1.0 - omega))
     return PBOResult(float(np.mean(logits <= 0.0)), logits, len(logits))
 
 
-def tied(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Equal for CSCV: ``|a - b| <= TIE_RTOL * max(|a|, |b|, TIE_FLOOR)`` (elementwise, broadcast)."""
-    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), TIE_FLOOR)
-    return np.abs(a - b) <= TIE_RTOL * scale
+@numba.njit(cache=True)
+def tied(a: float, b: float) -> bool:
+    """Equal for CSCV: ``|a - b| <= TIE_RTOL * max(|a|, |b|, TIE_FLOOR)``."""
+    return abs(a - b) <= TIE_RTOL * max(abs(a), abs(b), TIE_FLOOR)
 
 
-def _sharpe_from_sums(mask: np.ndarray, stats: BlockStats, cols: slice | np.ndarray) -> np.ndarray:
-    """Per-period Sharpe (ddof=1) of configurations ``cols`` over the blocks selected by each mask row."""
-    n = mask @ stats.count
-    total = mask @ stats.total[:, cols]
-    squares = mask @ stats.squares[:, cols]
-    mean = total / n[:, None]
-    var = (squares - n[:, None] * mean**2) / (n[:, None] - 1)
-    std = np.sqrt(np.clip(var, 0.0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(std > 0, mean / std, 0.0)
+@numba.njit(cache=True, error_model="numpy")  # no zero-division checks: the loops over it vectorise
+def _sharpe_of(n: float, total: float, squares: float) -> float:
+    """Per-period Sharpe (ddof=1) of ``n`` returns from their sum and sum of squares; 0 when flat."""
+    mean = total / n
+    var = (squares - n * mean * mean) / (n - 1)
+    return mean / np.sqrt(var) if var > 0.0 else 0.0
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _cscv_ranks(
+    train: np.ndarray, count: np.ndarray, total: np.ndarray, squares: np.ndarray, below: np.ndarray, level: np.ndarray
+) -> None:
+    """Per split ``s``: select in sample on the blocks ``train[s]``, then, out of sample (the other
+    blocks: the whole-period sums minus the in-sample ones), count the configurations strictly below
+    the selected one and those tied with it. Configurations are the inner, contiguous loops."""
+    n_configs = total.shape[1]
+    n_all = count.sum()
+    total_all, squares_all = total.sum(axis=0), squares.sum(axis=0)
+    for s in numba.prange(train.shape[0]):
+        t, q = np.zeros(n_configs), np.zeros(n_configs)
+        n = 0.0
+        for b in train[s]:
+            n += count[b]
+            for c in range(n_configs):
+                t[c] += total[b, c]
+                q[c] += squares[b, c]
+        sharpe = np.empty(n_configs)
+        for c in range(n_configs):
+            sharpe[c] = _sharpe_of(n, t[c], q[c])
+        top = sharpe.max()
+        selected = 0
+        while not tied(sharpe[selected], top):  # the lowest index tied with the best
+            selected += 1
+        m = n_all - n
+        chosen = _sharpe_of(m, total_all[selected] - t[selected], squares_all[selected] - q[selected])
+        for c in range(n_configs):
+            sharpe[c] = _sharpe_of(m, total_all[c] - t[c], squares_all[c] - q[c])
+        under, same = 0, 0
+        for c in range(n_configs):
+            if tied(sharpe[c], chosen):
+                same += 1
+            elif sharpe[c] < chosen:
+                under += 1
+        below[s] = under
+        level[s] = same

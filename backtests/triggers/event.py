@@ -118,46 +118,53 @@ def select_events(events: pd.DataFrame, params: dict[str, Any], direction: str) 
 
 def _placed_groups(
     events: pd.DataFrame, calendar: pd.DatetimeIndex, lag: int
-) -> list[tuple[int, int, pd.DataFrame]]:
-    """(effective position, stamp position, events) per effective day, in calendar order.
+) -> list[tuple[int, int, np.ndarray]]:
+    """(effective position, stamp position, row positions in ``events``) per effective day, in calendar
+    order (rows in their order in ``events``).
 
     Skips events dated before the calendar and those effective after its end.
     """
     if events.empty or calendar.empty:
         return []
-    inside = events[events["date"] >= calendar[0]]
-    placed = inside.assign(
-        _pos=event_positions(inside["date"], inside["public_at"], calendar, lag),
-        _stamp=stamp_positions(inside["date"], calendar),
-    )
-    placed = placed[placed["_pos"] < len(calendar)]
+    rows = np.flatnonzero((events["date"] >= calendar[0]).to_numpy())
+    inside = events.iloc[rows]
+    pos = np.asarray(event_positions(inside["date"], inside["public_at"], calendar, lag), dtype=np.int64)
+    stamp = np.asarray(stamp_positions(inside["date"], calendar), dtype=np.int64)
+    kept = pos < len(calendar)
+    rows, pos, stamp = rows[kept], pos[kept], stamp[kept]
+    if not len(rows):
+        return []
+    order = np.argsort(pos, kind="stable")
+    days, starts = np.unique(pos[order], return_index=True)
     return [
-        (int(pos), int(rows["_stamp"].min()), rows.drop(columns=["_pos", "_stamp"]))
-        for pos, rows in placed.groupby("_pos")
+        (int(day), int(stamp[members].min()), rows[members])
+        for day, members in zip(days, np.split(order, starts[1:]), strict=True)
     ]
 
 
 def _pulses(
-    groups: list[tuple[int, int, pd.DataFrame]], n: int, params: dict[str, Any]
+    events: pd.DataFrame, groups: list[tuple[int, int, np.ndarray]], n: int, params: dict[str, Any]
 ) -> tuple[np.ndarray, list[RawFiring]]:
-    """Effective signal and firings from placed event groups: hold, cooldown, intensity and decay."""
+    """Effective signal and firings from placed event groups (rows of ``events``): hold, cooldown,
+    intensity and decay."""
     hold, cooldown = params["hold_days"], params["cooldown_days"]
     half_life = params["decay_half_life"]
+    severity = events["severity"].to_numpy()
     signal = np.zeros(n)
     firings: list[RawFiring] = []
     last_on: int | None = None  # last raw position of the signal's current or latest on-spell
-    for pos, stamp, group in groups:
+    for pos, stamp, rows in groups:
         if last_on is not None and last_on < pos <= last_on + cooldown:
             continue
-        top = int(group["severity"].max())
+        top = int(severity[rows].max())
         level = top / SEVERITY_MAX if params["intensity"] == "severity" else 1.0
         end = min(pos + hold, n)
         ages = np.arange(end - pos)
         contribution = level * 0.5 ** (ages / half_life) if half_life > 0 else level
         signal[pos:end] = np.maximum(signal[pos:end], contribution)
         last_on = pos + hold - 1 if last_on is None else max(last_on, pos + hold - 1)
-        count = f"{len(group)} event" + ("s" if len(group) > 1 else "")
-        firings.append(RawFiring(pos, f"{count}, max severity {top}", join_events(group), raw_pos=stamp))
+        count = f"{len(rows)} event" + ("s" if len(rows) > 1 else "")
+        firings.append(RawFiring(pos, f"{count}, max severity {top}", join_events(events.iloc[rows]), raw_pos=stamp))
     return signal, firings
 
 
@@ -179,7 +186,7 @@ def event_trigger(name: str, params: dict[str, Any], ctx: MarketContext) -> Trig
     """Evaluate an ``event`` trigger (``params`` validated and defaulted, see ``EVENT_PARAMS``)."""
     matching = select_events(ctx.events, params, params["direction"])
     groups = _placed_groups(matching, ctx.calendar, params["lag"])
-    signal, firings = _pulses(groups, len(ctx.calendar), params)
+    signal, firings = _pulses(matching, groups, len(ctx.calendar), params)
     # Already placed on effective days (the lag is part of the event timing rule): no further shift.
     return lagged_output(name, ctx.calendar, signal, _releases(ctx, params), firings, 0)
 

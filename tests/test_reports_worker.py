@@ -1,0 +1,152 @@
+"""The tearsheet worker (``backtests.reports.worker``): the same bytes as in-process, its errors
+surfaced as they are, nothing half-written, and no process left behind; the tearsheet's speed
+shortcuts (``tearsheet._swapped``) change no byte.
+
+Honest comparisons: the in-process page is written by ``write_tearsheet`` in this process,
+the other by a spawned worker from the same ``RunResult``; nothing is normalised before the
+byte comparison (the tearsheet is deterministic: fixed SVG hash salt, no drawing time).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from helpers_runresult import make_result
+
+from backtests.cli import cli
+from backtests.data import loader
+from backtests.reports import tearsheet
+from backtests.reports.artifacts import write_run
+from backtests.reports.folders import leftover_files
+from backtests.reports.tearsheet import write_tearsheet
+from backtests.reports.worker import TearsheetWorker
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _run_files(folder: Path) -> dict[str, bytes]:
+    """Every file of a run folder but the manifest (it holds the creation time)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
+
+
+def test_run_folder_with_a_worker_equals_the_one_written_in_process(tmp_path: Path) -> None:
+    result = make_result(periods=130)
+    write_run(result, tmp_path / "here", tearsheet=True, tearsheet_benchmark="base")
+    with TearsheetWorker() as worker:
+        paths = write_run(
+            result, tmp_path / "there", tearsheet=True, tearsheet_benchmark="base", renderer=worker
+        )
+    assert paths["tearsheet"] == tmp_path / "there" / "tearsheet.html"
+    assert list(paths)[-2:] == ["tearsheet", "manifest"]
+    here, there = _run_files(tmp_path / "here"), _run_files(tmp_path / "there")
+    assert "tearsheet.html" in there and b"Compared with the unhedged portfolio" in there["tearsheet.html"]
+    assert there == here  # every byte, the tearsheet's included
+
+
+def test_the_speed_shortcuts_change_no_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = make_result(periods=130)
+    fast = write_tearsheet(result, tmp_path / "fast.html").read_bytes()
+
+    @contextmanager
+    def unswapped(_module, _name, _replacement) -> Iterator[None]:
+        yield  # quantstats draws its own EOY chart and redraws every chart after saving it
+
+    monkeypatch.setattr(tearsheet, "_swapped", unswapped)
+    slow = write_tearsheet(result, tmp_path / "slow.html").read_bytes()
+    assert slow == fast
+
+
+def test_an_error_in_the_worker_surfaces_as_is_and_nothing_is_left(tmp_path: Path) -> None:
+    # Three days are too few for quantstats (a singular covariance in its distribution
+    # plot): an error raised inside quantstats, after our own checks and charts passed.
+    result = make_result(periods=3)
+    with pytest.raises(Exception) as in_process:
+        write_tearsheet(result, tmp_path / "here.html")
+    assert isinstance(in_process.value, np.linalg.LinAlgError)  # the premise of this test
+    with TearsheetWorker() as worker:
+        [pid] = worker.pids()
+        with pytest.raises(type(in_process.value)) as in_worker:
+            write_run(result, tmp_path / "run", tearsheet=True, renderer=worker)
+        assert str(in_worker.value) == str(in_process.value)
+        assert not (tmp_path / "run").exists()
+        assert leftover_files(tmp_path, "run") == []
+    assert _gone(pid)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the failed page left nothing either
+
+
+def test_a_failure_here_stops_the_worker_before_the_stage_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The events page fails while the worker draws into the stage: the worker is stopped
+    first, so it cannot recreate the removed stage or leave a file in it."""
+    from backtests.reports import artifacts
+
+    def broken_page(*_args, **_kwargs):
+        raise RuntimeError("events page broke")
+
+    monkeypatch.setattr(artifacts, "events_page", broken_page)
+    with TearsheetWorker() as worker:
+        [pid] = worker.pids()
+        with pytest.raises(RuntimeError, match="events page broke"):
+            write_run(make_result(periods=130), tmp_path / "run", tearsheet=True, renderer=worker)
+        assert _gone(pid)  # terminated by the abort, not only when the `with` ends
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_dead_worker_falls_back_to_rendering_here(tmp_path: Path) -> None:
+    result = make_result(periods=130)
+    with TearsheetWorker() as worker:
+        [pid] = worker.pids()
+        os.kill(pid, 9)  # killed from outside (out of memory, say)
+        page = worker.render(result, tmp_path / "there.html").result()
+    assert page.read_bytes() == write_tearsheet(result, tmp_path / "here.html").read_bytes()
+
+
+def test_close_ends_the_worker_even_mid_import(tmp_path: Path) -> None:
+    worker = TearsheetWorker().start()
+    [pid] = worker.pids()
+    worker.close()
+    assert _gone(pid) and worker.pids() == []
+    worker.close()  # twice is harmless
+
+
+class _Offline:
+    def __init__(self, *args, **kwargs):
+        from backtests.data.yahoo import YahooUnavailableError
+
+        raise YahooUnavailableError("offline")
+
+
+def test_backtest_run_renders_in_a_worker_and_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "YahooSource", _Offline)
+    pids: list[int] = []
+    original = TearsheetWorker.start
+
+    def spy(self: TearsheetWorker) -> TearsheetWorker:
+        original(self)
+        pids.extend(self.pids())
+        return self
+
+    monkeypatch.setattr(TearsheetWorker, "start", spy)
+    out = tmp_path / "run"
+    args = ["run", "tariff-shock-hedge", "--source", "demo", "--start", "2019-01-02"]
+    result = CliRunner().invoke(cli, [*args, "--end", "2019-12-31", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pids, "the command must have used a worker"
+    assert all(_gone(pid) for pid in pids)
+    assert (out / "tearsheet.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging leftovers
