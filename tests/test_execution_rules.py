@@ -215,7 +215,7 @@ def test_block_rules_equal_the_plain_rules_per_column(seed: int, m: int, drift: 
         )
     picked = rng.random(m) > 0.4
     delta = np.full((n, m), np.nan)
-    size_trades(q, p, cash, target, 0.001, 0.002, picked, delta)
+    size_trades(q, p, cash, value, target, 0.001, 0.002, picked, delta, np.empty((3, m)))
     for k in range(m):
         expected = (
             _plain_plan(q[:, k], p, cash[k], target[:, k], 0.001, 0.002) if picked[k] else [0.0] * n

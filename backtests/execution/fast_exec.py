@@ -52,6 +52,7 @@ from backtests.execution.rules import (
     RebalanceRule,
     aligned_targets,
     listed_prices,
+    mark_to_market,
     row_changed,
     scheduled_days,
     size_trades,
@@ -90,11 +91,12 @@ def set_threads(n: int) -> int:
 
 
 @numba.njit(cache=True)
-def _trade(q, p, cash, target, commission, slippage, due, delta, traded, value):
+def _trade(q, p, cash, value, target, commission, slippage, due, delta, work, traded):
     """Size (``size_trades``) and fill every column of a block at close ``p``: sells first, then buys,
     each at the slipped close with commission on the fill notional. ``q`` (N x M), ``cash``,
-    ``traded`` (M,) are updated in place; ``value`` (M,) receives the post-trade equity."""
-    size_trades(q, p, cash, target, commission, slippage, due, delta)
+    ``traded`` (M,) are updated in place; ``value`` (M,), the pre-trade equity, becomes the
+    post-trade equity; ``delta`` (N x M) and ``work`` (3 x M) are scratch."""
+    size_trades(q, p, cash, value, target, commission, slippage, due, delta, work)
     n, m = q.shape
     for buys in range(2):  # sells first
         side = 1.0 if buys else -1.0
@@ -106,18 +108,7 @@ def _trade(q, p, cash, target, commission, slippage, due, delta, traded, value):
                 cash[k] += (-side * notional - commission * notional) if fills else 0.0
                 traded[k] += notional if fills else 0.0
                 q[i, k] += delta[i, k] if fills else 0.0
-    _mark(q, p, cash, value)
-
-
-@numba.njit(cache=True)
-def _mark(q, p, cash, value):
-    """``value[k] = cash[k] + sum_i q[i, k] p[i]`` (summed in ticker order)."""
-    for k in range(q.shape[1]):
-        value[k] = cash[k]
-    for i in range(q.shape[0]):
-        price = p[i]
-        for k in range(q.shape[1]):
-            value[k] += q[i, k] * price
+    mark_to_market(q, p, cash, value)
 
 
 # numpy error model: no zero-divisor branch, so the returns loop vectorises.
@@ -195,8 +186,10 @@ def _block(
     due = np.zeros(m, dtype=np.int64)  # int64 flags: the drift loop of ``trades_due`` vectorises
     everyone = np.ones(m, dtype=np.bool_)
     notional = np.zeros(m)
-    tile = np.empty((_TILE, m))
+    tile = np.empty((m, _TILE))
+    flat = out.reshape(-1)
     fresh, old = np.empty(n), np.empty(n)
+    work = np.empty(3 * m)
     delta, pack_q, pack_target, pack_delta = (
         np.empty(n * m),
         np.empty(n * m),
@@ -253,7 +246,7 @@ def _block(
                     changed[k] = not first and row_changed(old, fresh)
                     x_in_force[k] = x[k]
         p = prices[t]
-        _mark(q, p, cash, value)
+        mark_to_market(q, p, cash, value)
         trades_due(first, scheduled[t], changed, q, p, value, target, drift, due)
         for k in range(m if moved else 0):
             changed[k] = False
@@ -271,13 +264,14 @@ def _block(
                 q,
                 p,
                 cash,
+                value,
                 target,
                 commission,
                 slippage,
                 everyone,
                 delta.reshape((n, m)),
+                work.reshape((3, m)),
                 notional,
-                value,
             )
         elif count > 0:
             tq, tt = (
@@ -285,7 +279,7 @@ def _block(
                 pack_target[: n * count].reshape((n, count)),
             )
             for j in range(count):
-                pack_cash[j], pack_notional[j] = cash[pick[j]], notional[pick[j]]
+                pack_cash[j], pack_notional[j], pack_value[j] = cash[pick[j]], notional[pick[j]], value[pick[j]]
             for i in range(n):
                 for j in range(count):
                     tq[i, j], tt[i, j] = q[i, pick[j]], target[i, pick[j]]
@@ -293,13 +287,14 @@ def _block(
                 tq,
                 p,
                 pack_cash[:count],
+                pack_value[:count],
                 tt,
                 commission,
                 slippage,
                 everyone[:count],
                 pack_delta[: n * count].reshape((n, count)),
+                work[: 3 * count].reshape((3, count)),
                 pack_notional[:count],
-                pack_value[:count],
             )
             for i in range(n):
                 for j in range(count):
@@ -312,12 +307,13 @@ def _block(
                 )
         slot = t % _TILE  # run days come in order: t = 0, 1, ..., T - 1
         for k in range(m):
-            tile[slot, k] = value[k] / previous[k] - 1.0 if as_returns else value[k]
+            tile[k, slot] = value[k] / previous[k] - 1.0 if as_returns else value[k]
             previous[k] = value[k]
         if slot == _TILE - 1 or t == n_days - 1:
             for k in range(m):
+                start = np.uint64(rows[k] * n_days + t - slot)
                 for j in range(slot + 1):
-                    out[rows[k], t - slot + j] = tile[j, k]
+                    flat[start + np.uint64(j)] = tile[k, j]
         if trace:
             holdings[t] = q[:, 0]
             cash_path[t] = cash[0]
@@ -352,9 +348,16 @@ def _run(
     holdings,
     cash_path,
 ):
-    """``_block`` over consecutive blocks of ``block`` configurations of ``order``, in parallel."""
+    """``_block`` over consecutive blocks of ``block`` configurations of ``order``, in parallel.
+
+    Blocks are visited from both ends (0, last, 1, last - 1, ...): each thread's contiguous
+    share of the iterations then mixes early and late blocks, whose costs differ when the
+    configurations are ordered by their level parameters (short holds trade more often).
+    """
     n_configs = order.shape[0]
-    for b in numba.prange((n_configs + block - 1) // block):
+    n_blocks = (n_configs + block - 1) // block
+    for i in numba.prange(n_blocks):
+        b = i // 2 if i % 2 == 0 else n_blocks - 1 - i // 2
         _block(
             order[b * block : min((b + 1) * block, n_configs)],
             prices,
@@ -432,9 +435,8 @@ class _Market:
                 "expected all three T x N"
             )
         base_f, shift_f = np.ascontiguousarray(base, float), np.ascontiguousarray(shift, float)
-        reach = np.abs(base_f) + np.abs(
-            shift_f
-        )  # nonzero wherever some configuration may hold the ticker
+        # nonzero wherever some configuration may hold the ticker; checked only if a price is missing
+        reach = np.abs(base_f) + np.abs(shift_f) if np.isnan(closes).any() else None
         prices = np.ascontiguousarray(listed_prices(closes, reach, names=names, dates=dates))
         return cls(
             prices,

@@ -9,7 +9,7 @@ One definition, used by the backtrader reference and the fast executor alike:
   ``"none"``: never scheduled); or drift, max_i |w_i - W_i| > ``drift_threshold``
   with ``w`` the pre-trade weights marked at the close.
 - ``size_trades`` (``plan_trades`` for one configuration) decides *how much*: fractional share deltas to reach the target
-  weights at the close, sells first (at ``p(1-slip)``, commission on the fill
+  weights at the close (equity marked by ``mark_to_market``), sells first (at ``p(1-slip)``, commission on the fill
   notional), then buys (at ``p(1+slip)``, commission on the fill notional), all
   buys trimmed by one factor so their cost fits the cash after sells less a
   safety margin of ``CASH_SAFETY * V``. Dust trades (|dq| p < ``DUST * V``) are
@@ -88,19 +88,23 @@ class RebalanceRule:
 
 
 def scheduled_days(dates: pd.DatetimeIndex, schedule: str) -> np.ndarray:
-    """Boolean mask of days traded by the calendar ``schedule`` (the first day is always True)."""
+    """Boolean mask of days traded by the calendar ``schedule`` (the first day is always True).
+
+    A period starts where the key of a day differs from the previous day's: the Monday-based
+    week (an ISO week: Monday to Sunday), the month, or the quarter of the local date.
+    """
     n = len(dates)
     if schedule == "daily":
         return np.ones(n, dtype=bool)
+    stamps = (dates.tz_localize(None) if dates.tz is not None else dates).to_numpy()
     if schedule == "none":
         keys = np.zeros(n, dtype=np.int64)
-    elif schedule == "weekly":
-        iso = dates.isocalendar()
-        keys = iso["year"].to_numpy(np.int64) * 100 + iso["week"].to_numpy(np.int64)
+    elif schedule == "weekly":  # 1970-01-01 was a Thursday: weeks counted from Monday 1969-12-29
+        keys = (stamps.astype("datetime64[D]").astype(np.int64) + 3) // 7
     elif schedule == "monthly":
-        keys = dates.year.to_numpy(np.int64) * 100 + dates.month.to_numpy(np.int64)
+        keys = stamps.astype("datetime64[M]").astype(np.int64)
     elif schedule == "quarterly":
-        keys = dates.year.to_numpy(np.int64) * 10 + dates.quarter.to_numpy(np.int64)
+        keys = stamps.astype("datetime64[M]").astype(np.int64) // 3
     else:
         raise UserInputError(
             f"rebalance.schedule = {schedule!r} is not allowed; "
@@ -230,35 +234,47 @@ def must_trade(
     return due[0]
 
 
+@numba.njit(cache=True)
+def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.ndarray) -> None:
+    """``value[k] = cash[k] + sum_i q[i, k] p[i]`` for a block (summed in ticker order)."""
+    for k in range(q.shape[1]):
+        value[k] = cash[k]
+    for i in range(q.shape[0]):
+        price = p[i]
+        for k in range(q.shape[1]):
+            value[k] += q[i, k] * price
+
+
 # numpy error model: no zero-divisor branch, so the sizing loops run in SIMD across configurations.
 @numba.njit(cache=True, error_model="numpy")
 def size_trades(
     q: np.ndarray,
     p: np.ndarray,
     cash: np.ndarray,
+    value: np.ndarray,
     target: np.ndarray,
     commission: float,
     slippage: float,
     due: np.ndarray,
     delta: np.ndarray,
+    work: np.ndarray,
 ) -> None:
     """Share changes (< 0 sell, > 0 buy) reaching ``target`` at close ``p``, for a block (the one definition).
 
-    ``q``, ``target`` and ``delta`` are ``N x M``, ``cash`` and ``due`` ``(M,)``: column ``k``
-    is one configuration; columns with ``due[k]`` False get 0. Per configuration, with
-    ``V = cash + sum_i q_i p_i``: ``d_i = W_i V / p_i - q_i`` (all of ``q_i`` when ``W_i = 0``),
+    ``q``, ``target`` and ``delta`` are ``N x M``, ``cash``, ``value`` and ``due`` ``(M,)``: column
+    ``k`` is one configuration; columns with ``due[k]`` False get 0. ``value`` is the pre-trade
+    equity ``V = cash + sum_i q_i p_i`` (``mark_to_market``); ``work`` is ``3 x M`` scratch.
+    Per configuration: ``d_i = W_i V / p_i - q_i`` (all of ``q_i`` when ``W_i = 0``),
     0 when ``|d_i| p_i < DUST * V``. Sells are full-size; buys are scaled by one factor
     ``k <= 1`` so that their cost at ``p(1+slip)`` plus commission fits the cash after sells
     (at ``p(1-slip)``, less commission) minus ``CASH_SAFETY * V``; a scaled buy below the dust
     size is dropped. Prices must be positive (a zero price gives inf/NaN, not an exception).
     """
     n, m = q.shape
-    value = cash.copy()
-    for i in range(n):
-        for k in range(m):
-            value[k] += q[i, k] * p[i]
-    cash_after_sells = cash.copy()
-    buy_cost = np.zeros(m)
+    cash_after_sells, buy_cost, scale = work[0], work[1], work[2]
+    for k in range(m):
+        cash_after_sells[k] = cash[k]
+        buy_cost[k] = 0.0
     for i in range(n):
         sell_fill, buy_fill = p[i] * (1.0 - slippage), p[i] * (1.0 + slippage)
         # Selects instead of branches (adding 0 leaves a sum as it is), one array written per
@@ -272,17 +288,16 @@ def size_trades(
         for k in range(m):
             d = delta[i, k]
             buy_cost[k] += (d * buy_fill + commission * d * buy_fill) if d > 0.0 else 0.0
-    scale = np.ones(m)
-    trim = np.zeros(m, dtype=np.bool_)
+    trimmed = False
     for k in range(m):
         budget = cash_after_sells[k] - CASH_SAFETY * value[k]
-        trim[k] = buy_cost[k] > 0.0 and buy_cost[k] > budget
-        if trim[k]:
-            scale[k] = max(budget, 0.0) / buy_cost[k]
-    if trim.any():
+        trim = buy_cost[k] > 0.0 and buy_cost[k] > budget
+        scale[k] = max(budget, 0.0) / buy_cost[k] if trim else -1.0  # >= 0 exactly when trimmed
+        trimmed |= trim
+    if trimmed:
         for i in range(n):
             for k in range(m):
-                if trim[k] and delta[i, k] > 0.0:
+                if scale[k] >= 0.0 and delta[i, k] > 0.0:
                     delta[i, k] *= scale[k]
                     if delta[i, k] * p[i] < DUST * value[k]:
                         delta[i, k] = 0.0
@@ -299,15 +314,20 @@ def plan_trades(
     delta: np.ndarray,
 ) -> None:
     """``size_trades`` for one configuration: fill ``delta`` (``(N,)``) from ``q`` and ``target``."""
+    block_q = np.ascontiguousarray(q).reshape((-1, 1))
+    block_cash, value = np.array([cash]), np.empty(1)
+    mark_to_market(block_q, p, block_cash, value)
     out = np.empty((q.shape[0], 1))
     size_trades(
-        np.ascontiguousarray(q).reshape((-1, 1)),
+        block_q,
         p,
-        np.array([cash]),
+        block_cash,
+        value,
         np.ascontiguousarray(target).reshape((-1, 1)),
         commission,
         slippage,
         np.ones(1, dtype=np.bool_),
         out,
+        np.empty((3, 1)),
     )
     delta[:] = out[:, 0]

@@ -165,8 +165,10 @@ def _periods(outcome: SweepOutcome) -> list[tuple[str, str]]:
 def _axis(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     """The distinct ``_label``s of ``column`` in ``_sort_key`` order (ties: first seen first), and
     each value's position among them (``_label`` runs once per distinct value)."""
+    if column.dtype == object:  # list values (e.g. categories) are not hashable: factorize tuples
+        column = column.map(lambda v: tuple(v) if isinstance(v, list) else v)
     codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    labels = [_label(u) for u in uniques]
+    labels = [_label(list(u) if isinstance(u, tuple) else u) for u in uniques]
     order = sorted(dict.fromkeys(labels), key=_sort_key)
     where = {label: i for i, label in enumerate(order)}
     return np.array([where[label] for label in labels], dtype=np.intp)[codes], order
