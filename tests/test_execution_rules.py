@@ -80,6 +80,30 @@ def test_weekly_schedule_across_new_year_uses_iso_weeks() -> None:
     assert scheduled_days(dates, "weekly").tolist() == [True, True, False]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(min_value=pd.Timestamp("1950-01-01"), max_value=pd.Timestamp("2090-01-01")),
+    gaps=st.lists(st.integers(0, 40), min_size=0, max_size=40),
+    tz=st.sampled_from([None, "Asia/Tokyo", "America/New_York"]),
+)
+def test_schedules_match_the_calendar_fields(start, gaps: list[int], tz: str | None) -> None:
+    """A period starts where pandas' ISO (year, week), (year, month), (year, quarter) of the
+    local date differ from the previous day's (a second method: the calendar fields)."""
+    dates = pd.DatetimeIndex(pd.Timestamp(start) + pd.to_timedelta(np.cumsum([0, *gaps]), unit="D"))
+    if tz is not None:
+        dates = dates.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    iso = dates.isocalendar()
+    fields = {
+        "weekly": (iso["year"].to_numpy(), iso["week"].to_numpy()),
+        "monthly": (dates.year.to_numpy(), dates.month.to_numpy()),
+        "quarterly": (dates.year.to_numpy(), dates.quarter.to_numpy()),
+    }
+    for schedule, (major, minor) in fields.items():
+        new = np.ones(len(dates), dtype=bool)
+        new[1:] = (major[1:] != major[:-1]) | (minor[1:] != minor[:-1])
+        assert scheduled_days(dates, schedule).tolist() == new.tolist(), schedule
+
+
 def test_must_trade_reasons() -> None:
     q, p, target = np.array([1.0, 0.0]), np.array([50.0, 10.0]), np.array([0.5, 0.5])
     value = 100.0  # pre-trade weights 0.5 / 0.0 (cash 50)

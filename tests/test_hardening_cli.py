@@ -525,3 +525,18 @@ def test_the_entry_point_keeps_each_exit_code():
     ok, bad = run("--version"), run("run", "no-such-strategy")
     assert ok.returncode == 0 and ok.stdout.startswith("geohedge backtest, version")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_two_day_run_with_its_tearsheet_prints_no_numpy_warnings(tmp_path):
+    """quantstats on two days of returns trips numpy's "Degrees of freedom <= 0" in the tearsheet
+    worker; the figures are NaN on the page, and stderr keeps to our own lines."""
+    import sys
+
+    code = "from backtests.cli import main; main()"
+    args = ["run", "tariff-shock-hedge", "--source", "demo", "--start", "2024-01-02", "--end", "2024-01-03"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args, "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "BACKTEST_DATA_DIR": str(tmp_path / "d")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and (tmp_path / "run" / "tearsheet.html").exists()

@@ -447,10 +447,16 @@ class _Market:
         )
 
 
+@numba.njit(cache=True)
 def _static_rows(base: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """``static[t]``: rows ``t`` of ``base`` and ``shift`` equal rows ``t-1`` (False at 0)."""
-    static = np.zeros(len(base), dtype=bool)
-    static[1:] = (base[1:] == base[:-1]).all(axis=1) & (shift[1:] == shift[:-1]).all(axis=1)
+    static = np.zeros(base.shape[0], dtype=np.bool_)
+    for t in range(1, base.shape[0]):
+        static[t] = True
+        for i in range(base.shape[1]):
+            if base[t, i] != base[t - 1, i] or shift[t, i] != shift[t - 1, i]:
+                static[t] = False
+                break
     return static
 
 

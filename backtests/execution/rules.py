@@ -130,6 +130,8 @@ def listed_prices(
     nonzero before the ticker's first price.
     """
     listed = ~np.isnan(closes)
+    if listed.all():  # nothing to fill, nothing to check
+        return closes.copy()
     first = listed.argmax(axis=0)
     label = (lambda j: names[j]) if names else (lambda j: f"column {j}")
     if targets is not None:

@@ -28,7 +28,8 @@ What we change around ``quantstats.reports.html``:
   import it inside ``rc_context`` so the process keeps its own style, render with
   quantstats' style but a font that exists, drop only the matplotlib
   ``findfont: Font family ...`` log records, and ignore deprecation/future
-  warnings raised inside quantstats/seaborn. Exceptions propagate untouched.
+  warnings raised inside quantstats/seaborn and numpy's runtime warnings (a run of
+  a few days: the figures show as NaN anyway). Exceptions propagate untouched.
 - **Same bytes.** Same inputs give the same file: quantstats' SVG charts get a fixed
   ``svg.hashsalt`` (their clip-path ids were random) and no ``<dc:date>`` (the time of
   drawing) in their metadata.
@@ -115,6 +116,9 @@ def quiet_quantstats() -> Iterator[Any]:
             warnings.filterwarnings(
                 "ignore", message=r"set_ticklabels\(\) should only be used", category=UserWarning
             )
+            # numpy's "Degrees of freedom <= 0", "Mean of empty slice"... on runs of a few days:
+            # quantstats shows those figures as NaN; the warnings only repeat it, twice, on stderr.
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numpy(\.|$)")
             yield qs
     finally:
         font_logger.removeFilter(font_filter)
