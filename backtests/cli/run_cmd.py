@@ -99,18 +99,18 @@ def run_command(
     """
     from contextlib import nullcontext
 
+    from backtests.paths import reports_dir
+    from backtests.reports.destinations import check_writable_target, new_run_dir
     from backtests.reports.worker import TearsheetWorker
 
-    # First thing: the tearsheet worker imports quantstats while this process loads and runs.
+    spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
+    target = Path(out_dir) if out_dir else None
+    check_writable_target(target if target is not None else reports_dir(), force=force)
+    # Once the input is known good: the tearsheet worker imports quantstats while this process loads and runs.
     with nullcontext() if no_tearsheet else TearsheetWorker() as renderer:
-        from backtests.paths import reports_dir
         from backtests.pipeline import run_strategy
-        from backtests.reports.artifacts import check_writable_target, new_run_dir
         from backtests.reports.index import rebuild_index
 
-        spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
-        target = Path(out_dir) if out_dir else None
-        check_writable_target(target if target is not None else reports_dir(), force=force)
         # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
         # and its errors (a missing TICKER.csv) stay a single line on stderr.
         tickers = len(spec.tickers())
