@@ -29,7 +29,7 @@ from backtests.strategy import StrategySpec
 PathLike = Union[str, os.PathLike]
 PricesArg = Union[pd.DataFrame, PriceData, PathLike, None]
 EventsArg = Union[pd.DataFrame, Sequence[Mapping[str, Any]], PathLike, Sequence[PathLike], None]
-GprArg = Union[pd.Series, pd.DataFrame, None]
+GprArg = Union[pd.Series, pd.DataFrame, str, os.PathLike, None]
 GPR_COLUMNS = ("gpr", "gpr_acts", "gpr_threats")
 
 
@@ -253,8 +253,8 @@ def _cell(value: Any) -> str:
 
 
 def _gpr(spec: StrategySpec, gpr: GprArg, data_dir: PathLike | None) -> pd.DataFrame | None:
-    """The GPR index when a trigger needs it: the given object, else the imported one."""
-    from backtests.data.gpr import cached_gpr
+    """The GPR index when a trigger needs it: the given object or file, else the imported one."""
+    from backtests.data.gpr import cached_gpr, load_gpr
 
     if not uses_gpr(spec):
         return None
@@ -266,9 +266,14 @@ def _gpr(spec: StrategySpec, gpr: GprArg, data_dir: PathLike | None) -> pd.DataF
                 "backtest data import-gpr ../shared/data/gpr/gpr_daily.csv"
             )
         return frame
+    if isinstance(gpr, (str, os.PathLike)):
+        return load_gpr(gpr)  # any daily layout `backtest data import-gpr` reads, checked there
     frame = gpr.to_frame("gpr") if isinstance(gpr, pd.Series) else gpr.copy()
     if "gpr" not in frame.columns:
-        raise UserInputError(f"`gpr` needs a column 'gpr' (and optionally gpr_acts, gpr_threats); got {list(frame.columns)}")
+        raise UserInputError(
+            f"`gpr` needs a column 'gpr' (and optionally gpr_acts, gpr_threats); got {list(frame.columns)}; "
+            "or pass the file's path, e.g. gpr='../shared/data/gpr/gpr_daily.csv'"
+        )
     try:
         frame.index = pd.DatetimeIndex(frame.index).tz_localize(None).normalize().rename("date")
     except (TypeError, ValueError):

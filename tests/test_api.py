@@ -175,3 +175,29 @@ def test_sweep_winner_equals_run_of_best(strategy, prices) -> None:
     assert base["full_cagr"] == pytest.approx(reference.metrics["base"]["cagr"], rel=1e-9)
     picture = found.heatmap()
     assert picture._repr_svg_() == picture.svg and 'id="is-winner-cell"' in picture.svg
+
+
+def test_gpr_given_as_a_file_equals_the_same_index_given_as_a_frame(prices, tmp_path) -> None:
+    days = pd.date_range("2016-01-01", "2019-12-31", freq="D")
+    level = 100 + 60 * np.sin(np.arange(len(days)) / 45.0)  # rises above its own 90th percentile now and then
+    frame = pd.DataFrame({"gpr": level, "gpr_acts": level / 2, "gpr_threats": level / 2}, index=days)
+    path = tmp_path / "gpr_daily.csv"
+    frame.rename(columns={"gpr": "gpr_index"}).rename_axis("date").to_csv(path)  # the shared CSV layout
+    gpr_strategy = Strategy.from_dict(
+        {
+            "name": "api-gpr-test",
+            "benchmark": "SPY",
+            "universe": {"SPY": 0.6, "0700.HK": 0.4},
+            "hedge": {"TLT": 0.5, "GLD": 0.5},
+            "triggers": {"gpr_high": {"type": "gpr", "measure": "percentile", "threshold": 0.9}},
+            "response": {"hedge_fraction": 0.5, "hold_days": 5},
+        }
+    )
+    from_file = run(gpr_strategy, prices=prices, gpr=path, start="2018-06-01", end="2019-12-31")
+    from_frame = run(gpr_strategy, prices=prices, gpr=frame, start="2018-06-01", end="2019-12-31")
+    assert from_file.metrics["strategy"]["trigger_firings"] > 0  # the GPR trigger did fire
+    pd.testing.assert_series_equal(from_file.returns, from_frame.returns, check_exact=True)
+    with pytest.raises(UserInputError, match=r"nowhere\.csv: no such file; check the path"):
+        run(gpr_strategy, prices=prices, gpr=tmp_path / "nowhere.csv")
+    with pytest.raises(UserInputError, match=r"or pass the file's path"):
+        run(gpr_strategy, prices=prices, gpr=frame.rename(columns={"gpr": "gpr_index"}))

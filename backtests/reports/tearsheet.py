@@ -22,7 +22,9 @@ What we change around ``quantstats.reports.html``:
 - **Speed.** During the render quantstats' EOY chart is not drawn at all (it would be
   thrown away) and ``pyplot.savefig`` skips its trailing ``draw_idle``, a full Agg
   redraw of every chart already saved as SVG (a screen refresh; there is no screen).
-  Neither changes a byte of the page.
+  quantstats' ``drawdown_details`` and compounded ``group_returns`` are replaced by exact
+  numpy/grouped versions (``reports.quantstats_fast``), about a quarter of its drawing time.
+  None of this changes a byte of the page.
 - **Noise.** quantstats sets matplotlib's font to Arial (``findfont`` warnings by the
   hundred where Arial is absent) and a seaborn theme, globally, at import. We
   import it inside ``rc_context`` so the process keeps its own style, render with
@@ -60,6 +62,7 @@ from backtests.atomic import atomic_write, atomic_write_text
 from backtests.errors import UserInputError
 from backtests.reports.charts import eoy_chart
 from backtests.reports.markup import asset, esc, synthetic_banner
+from backtests.reports.quantstats_fast import stand_ins
 from backtests.results import RunResult
 
 
@@ -275,6 +278,7 @@ def render_tearsheet(job: TearsheetJob, path: Path) -> Path:
             with (
                 _swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
                 _swapped(pyplot, "savefig", save_only),
+                stand_ins(qs),
             ):
                 atomic_write(path, lambda tmp: render(qs, tmp))
     finally:

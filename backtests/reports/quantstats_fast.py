@@ -1,0 +1,132 @@
+"""Exact stand-ins for the two quantstats helpers that dominate its tearsheet's own arithmetic.
+
+``render_tearsheet`` swaps them in for the duration of one render (``stand_ins``):
+
+- ``quantstats.stats.drawdown_details``: quantstats slices a pandas Series and takes a
+  pandas quantile for every drawdown period (hundreds over a decade of daily returns);
+  here each period is a numpy slice of the same values.
+- ``quantstats.utils.group_returns`` with ``compounded=True``: quantstats calls
+  ``groupby(...).apply(comp)``, a Python call per group; here it is
+  ``(returns + 1).groupby(...).prod() - 1``, the same products in the same order.
+
+Contract: each returns what quantstats' own function returns for the same input, to
+the bit (same frame, same index, same dtypes), so the tearsheet's bytes do not change
+(tested against quantstats' functions and on whole pages). Where an input is outside
+what the stand-in handles (a drawdown with NaN, an unsorted or repeated index, periods
+that do not pair up), quantstats' own function is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: quantstats' column names of ``drawdown_details``.
+_DETAIL_COLUMNS = ("start", "valley", "end", "days", "max drawdown", "99% max drawdown")
+#: quantstats' "99% max drawdown" drops the period's worst 1% (``remove_outliers(-dd, 0.99)``).
+_OUTLIER_QUANTILE = 0.99
+
+
+def _periods(in_drawdown: np.ndarray) -> tuple[list[int], list[int]]:
+    """(start, end) positions of the drawdown periods, found as quantstats finds them: a
+    start where a day in drawdown follows a day without one (never the first day), an end
+    the day before a day without drawdown that follows one in drawdown; then a first start
+    on day 0 when the first end comes before the first start, and a last end on the last
+    day when the series ends in a drawdown."""
+    before = np.r_[False, ~in_drawdown[:-1]]
+    starts = np.flatnonzero(in_drawdown & before).tolist()
+    recovered = np.r_[False, ~in_drawdown[1:] & in_drawdown[:-1]]
+    ends = np.flatnonzero(recovered[1:]).tolist()
+    if not starts:
+        return starts, ends
+    if ends and starts[0] > ends[0]:
+        starts.insert(0, 0)
+    if not ends or starts[-1] > ends[-1]:
+        ends.append(len(in_drawdown) - 1)
+    return starts, ends
+
+
+def _series_details(drawdown: pd.Series, original: Callable[[Any], pd.DataFrame]) -> pd.DataFrame:
+    """``drawdown_details`` of one Series (see the module docstring)."""
+    values = drawdown.to_numpy(dtype=float)
+    index = drawdown.index
+    usable = (
+        isinstance(index, pd.DatetimeIndex)
+        and index.is_monotonic_increasing
+        and index.is_unique
+        and not np.isnan(values).any()
+    )
+    if not usable:
+        return original(drawdown)
+    starts, ends = _periods(values != 0)
+    if not starts:
+        return pd.DataFrame(index=[], columns=_DETAIL_COLUMNS)
+    if len(ends) != len(starts):
+        return original(drawdown)
+    data = []
+    for start, end in zip(starts, ends, strict=True):
+        period = values[start : end + 1]
+        losses = -period
+        kept = losses[losses < np.quantile(losses, _OUTLIER_QUANTILE)]
+        data.append(
+            (
+                index[start],
+                index[start + int(np.argmin(period))],
+                index[end],
+                (index[end] - index[start]).days + 1,
+                period.min() * 100,
+                (-kept).min() * 100 if kept.size else np.nan,
+            )
+        )
+    # The frame as quantstats builds it.
+    df = pd.DataFrame(data=data, columns=_DETAIL_COLUMNS)
+    df["days"] = df["days"].astype(int)
+    df["max drawdown"] = df["max drawdown"].astype(float)
+    df["99% max drawdown"] = df["99% max drawdown"].astype(float)
+    for column in ("start", "end", "valley"):
+        df[column] = df[column].dt.strftime("%Y-%m-%d")
+    return df
+
+
+def drawdown_details_fast(original: Callable[[Any], pd.DataFrame]) -> Callable[[Any], pd.DataFrame]:
+    """quantstats' ``drawdown_details`` (``original``) with each Series done by ``_series_details``."""
+    from quantstats._compat import safe_concat
+
+    def drawdown_details(drawdown: pd.Series | pd.DataFrame) -> pd.DataFrame:
+        if isinstance(drawdown, pd.DataFrame):
+            return safe_concat(
+                {col: _series_details(drawdown[col], original) for col in drawdown.columns}, axis=1
+            )
+        return _series_details(drawdown, original)
+
+    return drawdown_details
+
+
+def group_returns_fast(original: Callable[..., Any]) -> Callable[..., Any]:
+    """quantstats' ``group_returns`` (``original``) with the compounded case as one grouped product."""
+
+    def group_returns(returns: pd.Series | pd.DataFrame, groupby: Any, compounded: bool = False) -> Any:
+        if compounded:
+            return returns.add(1).groupby(groupby).prod() - 1
+        return original(returns, groupby, compounded)
+
+    return group_returns
+
+
+@contextmanager
+def stand_ins(qs: Any) -> Iterator[None]:
+    """Inside the block quantstats (the module ``qs``) uses the stand-ins; restored on exit."""
+    swaps = (
+        (qs.stats, "drawdown_details", drawdown_details_fast),
+        (qs.utils, "group_returns", group_returns_fast),
+    )
+    with ExitStack() as stack:
+        for module, name, make in swaps:
+            original = getattr(module, name)
+            setattr(module, name, make(original))
+            stack.callback(setattr, module, name, original)
+        yield
