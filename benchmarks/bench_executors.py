@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
 
 import numba
@@ -197,11 +198,24 @@ def parallel_capacity(loops: int = 20_000_000, trials: int = 3) -> float:
     return statistics.median(ratios)
 
 
-def timed(run, repeats: int) -> tuple[float, float, float]:
-    """(median seconds of ``repeats`` runs, peak MiB allocated during one more, traced, run, load average).
+@dataclass(frozen=True)
+class Timing:
+    """Seconds of repeated runs (median, fastest, slowest), peak MiB of one traced run, load average."""
 
-    Timed runs are not traced: tracemalloc slows every allocation down.
-    """
+    median: float
+    fastest: float
+    slowest: float
+    peak_mib: float
+    load: float
+
+    def rate(self, n: int) -> str:
+        """``n`` per median second, with the range over the runs (the machine's noise)."""
+        return f"{n / self.median:>9,.0f} configs/s (runs {n / self.slowest:,.0f}-{n / self.fastest:,.0f})"
+
+
+def timed(run, repeats: int) -> Timing:
+    """Time ``repeats`` runs, then trace one more for its peak allocation (timed runs are not
+    traced: tracemalloc slows every allocation down)."""
     seconds = []
     for _ in range(repeats):
         began = time.perf_counter()
@@ -212,7 +226,7 @@ def timed(run, repeats: int) -> tuple[float, float, float]:
     run()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return statistics.median(seconds), peak / 2**20, load
+    return Timing(statistics.median(seconds), min(seconds), max(seconds), peak / 2**20, load)
 
 
 def main() -> int:
@@ -265,23 +279,24 @@ def main() -> int:
     if numba.get_num_threads() > 1:
         response, threads = w.grid(1_000), numba.get_num_threads()
         set_threads(1)
-        one_s, _, one_load = timed(lambda r=response: w.fused(r), args.repeats)
+        one = timed(lambda r=response: w.fused(r), args.repeats)
         set_threads(threads)
-        all_s, _, all_load = timed(lambda r=response: w.fused(r), args.repeats)
+        every = timed(lambda r=response: w.fused(r), args.repeats)
         print(
-            f"  1000 configs: fused on 1 thread {1_000 / one_s:>9,.0f} configs/s (load {one_load:.1f}), "
-            f"on {threads} threads {1_000 / all_s:,.0f} (load {all_load:.1f}): {one_s / all_s:.2f}x"
+            f"  1000 configs: fused on 1 thread {one.rate(1_000)} (load {one.load:.1f}); "
+            f"on {threads} threads {every.rate(1_000)} (load {every.load:.1f}); "
+            f"medians {one.median / every.median:.2f}x"
         )
     rates = {}
     for n_configs in GRIDS:
         response = w.grid(n_configs)
-        fused_s, fused_mib, fused_load = timed(lambda r=response: w.fused(r), args.repeats)
-        numpy_s, numpy_mib, numpy_load = timed(lambda r=response: w.numpy_loop(r), max(1, args.repeats // 2))
-        rates[n_configs] = n_configs / fused_s
+        fused = timed(lambda r=response: w.fused(r), args.repeats)
+        loop = timed(lambda r=response: w.numpy_loop(r), max(1, args.repeats // 2))
+        rates[n_configs] = n_configs / fused.median
         print(
-            f"{n_configs:>6} configs: fused {n_configs / fused_s:>9,.0f} configs/s (load {fused_load:.1f}), "
-            f"peak {fused_mib:,.0f} MiB | numpy loop {n_configs / numpy_s:>7,.0f} configs/s (load {numpy_load:.1f}), "
-            f"peak {numpy_mib:,.0f} MiB | fused/numpy = {numpy_s / fused_s:.1f}x"
+            f"{n_configs:>6} configs: fused {fused.rate(n_configs)} (load {fused.load:.1f}), "
+            f"peak {fused.peak_mib:,.0f} MiB | numpy loop {n_configs / loop.median:>7,.0f} configs/s "
+            f"(load {loop.load:.1f}), peak {loop.peak_mib:,.0f} MiB | fused/numpy = {loop.median / fused.median:.1f}x"
         )
     if not args.skip_backtrader:
         fraction, hold, up, down, exits = (a[:3] for a in w.grid(1_000))
