@@ -30,6 +30,8 @@ Outputs go to a temporary folder (``BACKTEST_REPORTS_DIR``, ``BACKTEST_DATA_DIR`
 every ``--out``), deleted at the end; nothing is written into the repository (numba's
 kernel cache lives in the installed package's ``__pycache__``, as in any use).
 
+The machine's speed (``machine.describe``) is printed before and after the cases.
+
 Run: ``python benchmarks/bench_commands.py [--runs N] [--prices DIR] [--only CASE,...]``.
 """
 
@@ -46,6 +48,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from machine import describe
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRICES = REPO.parent / "shared" / "data" / "prices"
@@ -227,6 +231,7 @@ def main(argv: list[str] | None = None, names: tuple[str, ...] | None = None) ->
         f"{args.runs} runs per case (1M cases once), each after one warm-up run; "
         f"wall and peak RSS from /usr/bin/time -f '%e %M'; load = 1-minute load average"
     )
+    print(describe())
     print(
         f"{'case':<18} {'runs':>4} {'min s':>8} {'median s':>8} {'max s':>8} {'peakRSS MiB':>9} "
         f"{'load(start->end)':>14} {'configs/s':>10}"
@@ -246,6 +251,7 @@ def main(argv: list[str] | None = None, names: tuple[str, ...] | None = None) ->
             print(report_line(case, samples, load), flush=True)
             if case.workers:
                 print(workers_line(samples), flush=True)
+    print(f"after the cases, {describe()}")
     if {"sweep-1k", "sweep-10k"} <= medians.keys():
         marginal = 9_000 / (medians["sweep-10k"] - medians["sweep-1k"])
         print(f"marginal rate, 1k -> 10k sweep (fixed cost removed): {marginal:,.0f} configs/s")

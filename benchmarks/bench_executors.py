@@ -17,8 +17,7 @@ Printed, each with the 1-minute load average beside it (the machine may be share
   configurations (defined here, not in the package), and the ratio fused / numpy; the
   two are checked to agree to 1e-9 before timing;
 - backtrader, one configuration per run, and the ratio;
-- the machine's parallel capacity (two CPU-bound processes at once against one alone: 2.0
-  on two free cores, less on shared virtual cores) and the fused kernel at 1,000
+- the machine's speed and parallel capacity now (``machine.describe``) and the fused kernel at 1,000
   configurations on one thread against all of them, so that the thread scaling can be
   read against what the machine can give.
 
@@ -31,7 +30,6 @@ import argparse
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -41,6 +39,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import pandas as pd
+from machine import describe
 
 from backtests.events.calendar import load_events
 from backtests.execution.backtrader_exec import run_backtrader
@@ -185,19 +184,6 @@ def numpy_execute(closes: pd.DataFrame, base: np.ndarray, shift: np.ndarray, exp
     return returns
 
 
-def parallel_capacity(loops: int = 20_000_000, trials: int = 3) -> float:
-    """Work done by two CPU-bound processes running at once, relative to one alone (2.0 on
-    two free cores): a pure-Python loop, timed inside each process; median of ``trials``."""
-    code = f"import time\nt = time.perf_counter()\nfor _ in range({loops}): pass\nprint(time.perf_counter() - t)"
-    ratios = []
-    for _ in range(trials):
-        alone = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        pair = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
-        together = max(float(p.communicate()[0]) for p in pair)
-        ratios.append(2 * alone / together)
-    return statistics.median(ratios)
-
-
 @dataclass(frozen=True)
 class Timing:
     """Seconds of repeated runs (median, fastest, slowest), peak MiB of one traced run, load average."""
@@ -272,10 +258,7 @@ def main() -> int:
     if gap > 1e-9:
         print("the numpy yardstick disagrees with the fused kernel; not timing")
         return 1
-    print(
-        f"machine: two busy processes at once get {parallel_capacity():.2f}x the work of one done "
-        "(2.00 on two free cores; less where the cores are shared)"
-    )
+    print(describe())
     if numba.get_num_threads() > 1:
         response, threads = w.grid(1_000), numba.get_num_threads()
         set_threads(1)
