@@ -16,7 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backtests.reports.quantstats_fast import drawdown_details_fast, group_returns_fast, stand_ins
+from backtests.reports.quantstats_fast import (
+    drawdown_details_fast,
+    group_returns_fast,
+    prepare_benchmark_fast,
+    stand_ins,
+)
 from backtests.reports.tearsheet import quiet_quantstats
 
 
@@ -126,12 +131,34 @@ def test_group_returns_equals_quantstats(qs, compounded: bool) -> None:
                 pd.testing.assert_series_equal(got, expected, check_exact=True)
 
 
+def test_prepare_benchmark_equals_quantstats(qs) -> None:
+    rng = np.random.default_rng(5)
+    dates = pd.bdate_range("2018-01-01", "2020-12-31")
+    same = pd.Series(rng.normal(0, 0.01, len(dates)), index=dates, name="SPY")
+    sparse = same.iloc[::3]  # other dates: quantstats reindexes it onto the strategy's
+    zoned = same.tz_localize("America/New_York")  # against naive dates quantstats raises, and so do we
+    original = qs.utils._prepare_benchmark
+    fast = prepare_benchmark_fast(original)
+    for benchmark in (same, sparse, zoned, same.to_frame()):
+        for args in ((dates,), (dates, 0.01), ("max",), (dates, 0.0, False)):
+            try:
+                expected = original(benchmark, *args)
+            except Exception as exc:  # noqa: BLE001 - the stand-in must raise the same
+                with pytest.raises(type(exc)):
+                    fast(benchmark, *args)
+                continue
+            pd.testing.assert_series_equal(fast(benchmark, *args), expected, check_exact=True)
+    assert fast(None, dates) is None
+
+
 def test_stand_ins_are_in_place_inside_the_block_only(qs) -> None:
-    before = (qs.stats.drawdown_details, qs.utils.group_returns)
+    def current():
+        return (qs.stats.drawdown_details, qs.utils.group_returns, qs.utils._prepare_benchmark)
+
+    before = current()
     with stand_ins(qs):
-        assert qs.stats.drawdown_details is not before[0]
-        assert qs.utils.group_returns is not before[1]
-    assert (qs.stats.drawdown_details, qs.utils.group_returns) == before
+        assert all(now is not then for now, then in zip(current(), before, strict=True))
+    assert current() == before
     with pytest.raises(RuntimeError), stand_ins(qs):
         raise RuntimeError("restored on error too")
-    assert (qs.stats.drawdown_details, qs.utils.group_returns) == before
+    assert current() == before

@@ -1,4 +1,4 @@
-"""Exact stand-ins for the two quantstats helpers that dominate its tearsheet's own arithmetic.
+"""Exact stand-ins for the quantstats helpers that dominate its tearsheet's own arithmetic.
 
 ``render_tearsheet`` swaps them in for the duration of one render (``stand_ins``):
 
@@ -8,6 +8,8 @@
 - ``quantstats.utils.group_returns`` with ``compounded=True``: quantstats calls
   ``groupby(...).apply(comp)``, a Python call per group; here it is
   ``(returns + 1).groupby(...).prod() - 1``, the same products in the same order.
+- ``quantstats.utils._prepare_benchmark``: skips a comparison of two sets of Timestamps
+  when the benchmark is already on the strategy's dates (``prepare_benchmark_fast``).
 
 Contract: each returns what quantstats' own function returns for the same input, to
 the bit (same frame, same index, same dtypes), so the tearsheet's bytes do not change
@@ -117,12 +119,31 @@ def group_returns_fast(original: Callable[..., Any]) -> Callable[..., Any]:
     return group_returns
 
 
+def prepare_benchmark_fast(original: Callable[..., Any]) -> Callable[..., Any]:
+    """quantstats' ``_prepare_benchmark`` (``original``) without its set comparison when the
+    benchmark's index already equals the strategy's dates.
+
+    quantstats reindexes the benchmark when ``set(period) != set(benchmark.index)``, building
+    two sets of Timestamps on every call (about fifteen per tearsheet). Equal indexes have
+    equal sets, so the reindex is skipped either way; ``period`` is used nowhere else, so
+    the original is called without it.
+    """
+
+    def _prepare_benchmark(benchmark: Any = None, period: Any = "max", rf: float = 0.0, prepare_returns: bool = True) -> Any:
+        if isinstance(benchmark, pd.Series) and isinstance(period, pd.DatetimeIndex) and benchmark.index.equals(period):
+            period = "max"
+        return original(benchmark, period, rf, prepare_returns)
+
+    return _prepare_benchmark
+
+
 @contextmanager
 def stand_ins(qs: Any) -> Iterator[None]:
     """Inside the block quantstats (the module ``qs``) uses the stand-ins; restored on exit."""
     swaps = (
         (qs.stats, "drawdown_details", drawdown_details_fast),
         (qs.utils, "group_returns", group_returns_fast),
+        (qs.utils, "_prepare_benchmark", prepare_benchmark_fast),
     )
     with ExitStack() as stack:
         for module, name, make in swaps:
