@@ -162,3 +162,12 @@ def test_stand_ins_are_in_place_inside_the_block_only(qs) -> None:
     with pytest.raises(RuntimeError), stand_ins(qs):
         raise RuntimeError("restored on error too")
     assert current() == before
+
+
+def test_a_quantstats_without_a_helper_keeps_its_own(qs, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(qs.utils, "_prepare_benchmark")
+    kept = qs.stats.drawdown_details
+    with stand_ins(qs):
+        assert not hasattr(qs.utils, "_prepare_benchmark")
+        assert qs.stats.drawdown_details is not kept  # the others are still swapped in
+    assert qs.stats.drawdown_details is kept

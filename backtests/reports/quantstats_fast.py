@@ -11,6 +11,9 @@
 - ``quantstats.utils._prepare_benchmark``: skips a comparison of two sets of Timestamps
   when the benchmark is already on the strategy's dates (``prepare_benchmark_fast``).
 
+Written against quantstats 0.0.86 (the version the tests compare with); a quantstats
+without one of these helpers, or without what a stand-in needs, keeps its own.
+
 Contract: each returns what quantstats' own function returns for the same input, to
 the bit (same frame, same index, same dtypes), so the tearsheet's bytes do not change
 (tested against quantstats' functions and on whole pages). Where an input is outside
@@ -129,10 +132,10 @@ def prepare_benchmark_fast(original: Callable[..., Any]) -> Callable[..., Any]:
     the original is called without it.
     """
 
-    def _prepare_benchmark(benchmark: Any = None, period: Any = "max", rf: float = 0.0, prepare_returns: bool = True) -> Any:
+    def _prepare_benchmark(benchmark: Any = None, period: Any = "max", *args: Any, **kwargs: Any) -> Any:
         if isinstance(benchmark, pd.Series) and isinstance(period, pd.DatetimeIndex) and benchmark.index.equals(period):
             period = "max"
-        return original(benchmark, period, rf, prepare_returns)
+        return original(benchmark, period, *args, **kwargs)
 
     return _prepare_benchmark
 
@@ -147,7 +150,13 @@ def stand_ins(qs: Any) -> Iterator[None]:
     )
     with ExitStack() as stack:
         for module, name, make in swaps:
-            original = getattr(module, name)
-            setattr(module, name, make(original))
+            original = getattr(module, name, None)
+            try:
+                replacement = make(original) if original is not None else None
+            except ImportError:  # an older quantstats without what the stand-in needs
+                replacement = None
+            if replacement is None:  # quantstats' own function stays
+                continue
+            setattr(module, name, replacement)
             stack.callback(setattr, module, name, original)
         yield
