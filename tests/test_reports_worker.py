@@ -1,6 +1,6 @@
 """The tearsheet worker (``backtests.reports.worker``): the same bytes as in-process, its errors
 surfaced as they are, nothing half-written, and no process left behind; the tearsheet's speed
-shortcuts (``tearsheet._swapped``, ``reports.quantstats_fast``) change no byte.
+shortcuts (``tearsheet.swapped``, ``reports.quantstats_fast``) change no byte.
 
 Honest comparisons: the in-process page is written by ``write_tearsheet`` in this process,
 the other by a spawned worker from the same ``RunResult``; nothing is normalised before the
@@ -63,7 +63,7 @@ def test_the_speed_shortcuts_change_no_byte(tmp_path: Path, monkeypatch: pytest.
     def unswapped(_module, _name, _replacement) -> Iterator[None]:
         yield  # quantstats draws its own EOY chart and redraws every chart after saving it
 
-    monkeypatch.setattr(tearsheet, "_swapped", unswapped)
+    monkeypatch.setattr(tearsheet, "swapped", unswapped)
     monkeypatch.setattr(tearsheet, "stand_ins", lambda _qs: nullcontext())  # quantstats' own helpers
     slow = write_tearsheet(result, tmp_path / "slow.html").read_bytes()
     assert slow == fast

@@ -1,6 +1,7 @@
 """Exact stand-ins for the quantstats helpers that dominate its tearsheet's own arithmetic.
 
-``render_tearsheet`` swaps them in for the duration of one render (``stand_ins``):
+``render_tearsheet`` swaps them in for the duration of one render (``stand_ins``; the
+swap itself, ``swapped``, is also what it uses for its other shortcuts):
 
 - ``quantstats.stats.drawdown_details``: quantstats slices a pandas Series and takes a
   pandas quantile for every drawdown period (hundreds over a decade of daily returns);
@@ -141,6 +142,17 @@ def prepare_benchmark_fast(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
+def swapped(module: Any, name: str, replacement: Any) -> Iterator[None]:
+    """``module.name`` is ``replacement`` inside the block, the original again after it (errors too)."""
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+@contextmanager
 def stand_ins(qs: Any) -> Iterator[None]:
     """Inside the block quantstats (the module ``qs``) uses the stand-ins; restored on exit."""
     swaps = (
@@ -155,8 +167,6 @@ def stand_ins(qs: Any) -> Iterator[None]:
                 replacement = make(original) if original is not None else None
             except ImportError:  # an older quantstats without what the stand-in needs
                 replacement = None
-            if replacement is None:  # quantstats' own function stays
-                continue
-            setattr(module, name, replacement)
-            stack.callback(setattr, module, name, original)
+            if replacement is not None:  # else quantstats' own function stays
+                stack.enter_context(swapped(module, name, replacement))
         yield

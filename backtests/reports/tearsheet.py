@@ -62,7 +62,7 @@ from backtests.atomic import atomic_write, atomic_write_text
 from backtests.errors import UserInputError
 from backtests.reports.charts import eoy_chart
 from backtests.reports.markup import asset, esc, synthetic_banner
-from backtests.reports.quantstats_fast import stand_ins
+from backtests.reports.quantstats_fast import stand_ins, swapped
 from backtests.results import RunResult
 
 
@@ -276,25 +276,14 @@ def render_tearsheet(job: TearsheetJob, path: Path) -> Path:
                 pyplot.gcf().savefig(*args, **kwargs)
 
             with (
-                _swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
-                _swapped(pyplot, "savefig", save_only),
+                swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
+                swapped(pyplot, "savefig", save_only),
                 stand_ins(qs),
             ):
                 atomic_write(path, lambda tmp: render(qs, tmp))
     finally:
         template.unlink(missing_ok=True)
     return path
-
-
-@contextmanager
-def _swapped(module: Any, name: str, replacement: Any) -> Iterator[None]:
-    """``module.name`` is ``replacement`` inside the block (see **Speed** above)."""
-    original = getattr(module, name)
-    setattr(module, name, replacement)
-    try:
-        yield
-    finally:
-        setattr(module, name, original)
 
 
 def write_tearsheet(
