@@ -66,6 +66,22 @@ def test_what_is_read_from_exchange_calendars_is_remembered_in_the_data_dir(monk
     assert calendars.sessions("XNYS", DAY("2024-07-01"), DAY("2024-07-08")).equals(first)
 
 
+def test_a_memo_of_the_wrong_shape_is_computed_again_and_a_slash_in_a_name_stays_one_file(monkeypatch, tmp_path):
+    import importlib.metadata
+
+    monkeypatch.setenv("BACKTEST_DATA_DIR", str(tmp_path))
+    _forget_in_process()
+    first = calendars.sessions("24/7", DAY("2024-07-01"), DAY("2024-07-03"))
+    assert first.strftime("%m-%d").tolist() == ["07-01", "07-02", "07-03"]  # by hand: every day
+    folder = tmp_path / "calendars" / f"exchange_calendars-{importlib.metadata.version('exchange_calendars')}"
+    assert all(p.is_file() for p in folder.iterdir())  # no "24/" subfolder
+    assert "24%2F7.bounds.json" in {p.name for p in folder.iterdir()}
+    (folder / "24%2F7.bounds.json").write_text("{}", encoding="utf-8")  # valid JSON, wrong shape
+    _forget_in_process()
+    assert calendars.sessions("24/7", DAY("2024-07-01"), DAY("2024-07-03")).equals(first)
+    assert (folder / "24%2F7.bounds.json").read_text(encoding="utf-8").startswith("[")  # written again
+
+
 def test_a_data_dir_that_cannot_be_written_only_costs_time(monkeypatch, tmp_path):
     """The memo is a shortcut: with the data dir blocked by a file, sessions are still computed."""
     blocked = tmp_path / "file"

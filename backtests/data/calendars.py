@@ -8,11 +8,14 @@ decades when asked), clipped to the years the package covers for it (``bounds``)
 
 Importing the package and building a calendar take about a second, so what is
 read from it (the names, each calendar's bounds, its sessions over a span) is
-remembered as small JSON files under the data directory,
-``calendars/exchange_calendars-<version>/``: one file per question, written
-atomically, keyed by the installed version (an upgrade computes afresh). A
-missing, unreadable or corrupt file is computed again; a data directory that
-cannot be written only costs the second.
+remembered as small JSON files under the default data directory
+(``$BACKTEST_DATA_DIR``, else ``~/.cache/geohedge``; a command's ``--data-dir`` does
+not move it: the memo depends only on the installed package, not on any data),
+``calendars/exchange_calendars-<version>/``: one file per question (the calendar
+name percent-encoded, so ``24/7`` stays one file), written atomically, keyed by the
+installed version (an upgrade computes afresh). A missing, unreadable, corrupt or
+wrongly shaped file is computed again; a data directory that cannot be written only
+costs the second.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import json
+import urllib.parse
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -38,15 +42,18 @@ _EXAMPLES = "XNYS (New York), XLON (London), XHKG (Hong Kong), XTKS (Tokyo)"
 _USUAL_YEARS = (1970, 2039)
 
 
-def _remembered(file: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` (JSON-able), read back from the data directory's memo when it is there."""
+def _remembered(file: str, compute: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
+    """``compute()`` (JSON-able), read back from the data directory's memo when it is there and
+    ``valid`` (else computed and written again)."""
     try:
         folder = data_dir() / "calendars" / f"exchange_calendars-{importlib.metadata.version('exchange_calendars')}"
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a dependency of the project
         return compute()
-    path = folder / file
+    path = folder / urllib.parse.quote(file, safe="")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
+        if valid(value):
+            return value
     except (OSError, ValueError):
         pass
     value = compute()
@@ -66,7 +73,7 @@ def calendar_names() -> tuple[str, ...]:
 
         return sorted(exchange_calendars.get_calendar_names(include_aliases=True))
 
-    return tuple(_remembered("names.json", compute))
+    return tuple(_remembered("names.json", compute, _strings))
 
 
 def check_calendar(name: str, *, what: str = "calendar") -> str:
@@ -92,7 +99,9 @@ def bounds(name: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         cls = _factory(name)
         return [None if day is None else f"{pd.Timestamp(day):%Y-%m-%d}" for day in (cls.bound_min(), cls.bound_max())]
 
-    low, high = _remembered(f"{name}.bounds.json", compute)
+    low, high = _remembered(
+        f"{name}.bounds.json", compute, lambda v: isinstance(v, list) and len(v) == 2 and _strings([d for d in v if d])
+    )
     return tuple(None if day is None else pd.Timestamp(day) for day in (low, high))
 
 
@@ -108,11 +117,7 @@ def sessions(name: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeI
         return pd.DatetimeIndex([], dtype="datetime64[ns]", name="date")
     first_year = min(_USUAL_YEARS[0], first.year // 10 * 10)
     last_year = max(_USUAL_YEARS[1], last.year // 10 * 10 + 9)
-    days = pd.DatetimeIndex(
-        np.asarray(_session_days(check_calendar(name), first_year, last_year), dtype="datetime64[D]")
-        .astype("datetime64[ns]"),
-        name="date",
-    )
+    days = _session_days(check_calendar(name), first_year, last_year)
     return days[(days >= first) & (days <= last)]
 
 
@@ -125,8 +130,9 @@ def _factory(name: str):
 
 
 @functools.lru_cache(maxsize=16)
-def _session_days(name: str, first_year: int, last_year: int) -> tuple[int, ...]:
-    """The sessions over ``first_year`` to ``last_year``, clipped to the bounds, as days since 1970-01-01."""
+def _session_days(name: str, first_year: int, last_year: int) -> pd.DatetimeIndex:
+    """The sessions over ``first_year`` to ``last_year``, clipped to the bounds (remembered as
+    days since 1970-01-01), as ``sessions`` returns them."""
 
     def compute() -> list[int]:
         import exchange_calendars
@@ -142,4 +148,13 @@ def _session_days(name: str, first_year: int, last_year: int) -> tuple[int, ...]
             days = exchange_calendars.get_calendar(name, start=start, end=end).sessions
         return days.as_unit("ns").asi8.view("datetime64[ns]").astype("datetime64[D]").astype(np.int64).tolist()
 
-    return tuple(_remembered(f"{name}-{first_year}-{last_year}.sessions.json", compute))
+    days = _remembered(
+        f"{name}-{first_year}-{last_year}.sessions.json",
+        compute,
+        lambda v: isinstance(v, list) and all(isinstance(d, int) for d in v),
+    )
+    return pd.DatetimeIndex(np.asarray(days, dtype="datetime64[D]").astype("datetime64[ns]"), name="date")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

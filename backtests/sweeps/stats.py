@@ -193,9 +193,11 @@ def _cscv_ranks(
         for c in range(n_configs):
             sharpe[c] = _sharpe_of(n, t[c], q[c])
         top = sharpe.max()
-        selected = 0
-        while not tied(sharpe[selected], top):  # the lowest index tied with the best
-            selected += 1
+        selected = 0  # the lowest index tied with the best (bounded: no read past the end, NaN or not)
+        for c in range(n_configs):
+            if tied(sharpe[c], top):
+                selected = c
+                break
         m = n_all - n
         chosen = _sharpe_of(m, total_all[selected] - t[selected], squares_all[selected] - q[selected])
         for c in range(n_configs):
