@@ -12,11 +12,14 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from backtests.data.frames import SYNTHETIC_LABEL
+
+if TYPE_CHECKING:  # the worker module loads only when a renderer is used
+    from backtests.reports.worker import TearsheetWorker
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,7 @@ class RunResult:
         tearsheet: bool = True,
         tearsheet_benchmark: Any = None,
         force: bool = False,
-        renderer: Any = None,
+        renderer: TearsheetWorker | None = None,
     ) -> dict[str, Path]:
         """Write the run folder (the same files ``backtest run --out folder`` writes); returns name -> path.
 

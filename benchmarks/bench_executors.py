@@ -259,17 +259,11 @@ def main() -> int:
         print("the numpy yardstick disagrees with the fused kernel; not timing")
         return 1
     print(describe())
-    if numba.get_num_threads() > 1:
-        response, threads = w.grid(1_000), numba.get_num_threads()
+    threads, one_thread = numba.get_num_threads(), None
+    if threads > 1:  # the 1,000 row below is the all-threads figure it is compared with
         set_threads(1)
-        one = timed(lambda r=response: w.fused(r), args.repeats)
+        one_thread = timed(lambda r=w.grid(1_000): w.fused(r), args.repeats)
         set_threads(threads)
-        every = timed(lambda r=response: w.fused(r), args.repeats)
-        print(
-            f"  1000 configs: fused on 1 thread {one.rate(1_000)} (load {one.load:.1f}); "
-            f"on {threads} threads {every.rate(1_000)} (load {every.load:.1f}); "
-            f"medians {one.median / every.median:.2f}x"
-        )
     rates = {}
     for n_configs in GRIDS:
         response = w.grid(n_configs)
@@ -281,6 +275,11 @@ def main() -> int:
             f"peak {fused.peak_mib:,.0f} MiB | numpy loop {n_configs / loop.median:>7,.0f} configs/s "
             f"(load {loop.load:.1f}), peak {loop.peak_mib:,.0f} MiB | fused/numpy = {loop.median / fused.median:.1f}x"
         )
+        if n_configs == 1_000 and one_thread is not None:
+            print(
+                f"  1000 configs: fused on 1 thread {one_thread.rate(1_000)} (load {one_thread.load:.1f}); "
+                f"{threads} threads give {one_thread.median / fused.median:.2f}x that (medians)"
+            )
     if not args.skip_backtrader:
         fraction, hold, up, down, exits = (a[:3] for a in w.grid(1_000))
         levels = hedge_levels(w.signal, w.release, hold, up, down, exits)[:, w.in_period]

@@ -17,21 +17,17 @@ from helpers_runresult import make_result
 from backtests.errors import BacktestError, UserInputError
 from backtests.paths import reports_dir
 from backtests.reports import artifacts
-from backtests.reports.artifacts import (
-    canonical,
-    check_writable_target,
-    metrics_json,
-    new_run_dir,
-    write_run,
-)
+from backtests.reports.artifacts import metrics_json, write_run
 from backtests.reports.catalog import COMPARE_META, load_run, resolve_run, scan
 from backtests.reports.compare import compare_html, metric_rows, short_names
+from backtests.reports.destinations import check_writable_target, new_run_dir
 from backtests.reports.folders import (
     check_out_folder,
     check_writable_file,
     check_writable_folder,
 )
 from backtests.reports.index import rebuild_index
+from backtests.reports.jsonsafe import canonical
 
 RUN_STEMS = {
     "events",

@@ -115,6 +115,24 @@ def test_a_dead_worker_falls_back_to_rendering_here(tmp_path: Path) -> None:
     assert page.read_bytes() == write_tearsheet(result, tmp_path / "here.html").read_bytes()
 
 
+def test_a_worker_killed_mid_render_leaves_no_temporary_file(tmp_path: Path) -> None:
+    import time
+
+    result = make_result(periods=130)
+    folder = tmp_path / "run"
+    with TearsheetWorker() as worker:
+        [pid] = worker.pids()
+        pending = worker.render(result, folder / "tearsheet.html")
+        deadline = time.monotonic() + 120
+        while not list(folder.glob(".tearsheet.html.*.tmp")):  # quantstats is drawing into it
+            assert time.monotonic() < deadline, "the worker never started the page"
+            time.sleep(0.005)
+        os.kill(pid, 9)
+        page = pending.result()
+    assert sorted(p.name for p in folder.iterdir()) == ["tearsheet.html"]
+    assert page.read_bytes() == write_tearsheet(result, tmp_path / "here.html").read_bytes()
+
+
 def test_close_ends_the_worker_even_mid_import(tmp_path: Path) -> None:
     worker = TearsheetWorker().start()
     [pid] = worker.pids()

@@ -106,7 +106,8 @@ def run_command(
     spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
     target = Path(out_dir) if out_dir else None
     check_writable_target(target if target is not None else reports_dir(), force=force)
-    # Once the input is known good: the tearsheet worker imports quantstats while this process loads and runs.
+    # Once the spec and the target are known good: the tearsheet worker imports quantstats while this
+    # process loads and runs (a load that fails later simply closes it).
     with nullcontext() if no_tearsheet else TearsheetWorker() as renderer:
         from backtests.pipeline import run_strategy
         from backtests.reports.index import rebuild_index

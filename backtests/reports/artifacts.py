@@ -30,15 +30,7 @@ import pandas as pd
 from backtests.atomic import atomic_write_text
 from backtests.attribution import EPISODE_COLUMNS
 from backtests.paths import reports_dir
-from backtests.reports.destinations import (
-    check_writable_target,
-    new_run_dir,
-    strategy_folder,
-)
-from backtests.reports.folders import (
-    check_writable_file,
-    staged_folder,
-)
+from backtests.reports.folders import staged_folder
 from backtests.reports.index import INDEX_PAGE
 from backtests.reports.jsonsafe import canonical
 from backtests.reports.pages import EVENTS_PAGE, TEARSHEET_PAGE, events_page, run_nav
@@ -49,15 +41,7 @@ from backtests.triggers.context import FIRING_COLUMNS
 if TYPE_CHECKING:
     from backtests.reports.worker import TearsheetWorker
 
-__all__ = [
-    "canonical",
-    "check_writable_file",  # re-exported: the CLI checks --save-best with it
-    "check_writable_target",
-    "metrics_json",
-    "new_run_dir",
-    "strategy_folder",
-    "write_run",
-]
+__all__ = ["metrics_json", "write_run"]
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 

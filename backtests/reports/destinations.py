@@ -3,7 +3,6 @@ before any computation that the target can be written (``check_writable_target``
 
 Light on purpose (standard library and ``reports.folders`` only): ``backtest sweep`` checks and
 names its folder without importing the run-report machinery (and so matplotlib).
-``reports.artifacts`` re-exports these names.
 """
 
 from __future__ import annotations

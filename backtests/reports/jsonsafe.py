@@ -1,7 +1,7 @@
 """JSON-ready values: ``canonical`` rounds floats to ``SIGNIFICANT_DIGITS`` and turns NaN/inf into ``None``.
 
 Light on purpose (numpy and pandas only): the sweep writes its ``summary.json`` with it without
-importing the run-report machinery (and so matplotlib). ``reports.artifacts`` re-exports both names.
+importing the run-report machinery (and so matplotlib); ``reports.artifacts`` writes ``metrics.json`` with it.
 """
 
 from __future__ import annotations

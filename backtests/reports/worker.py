@@ -17,7 +17,7 @@ Contract:
 - ``PendingTearsheet.result()`` returns the path or raises what the render raised
   in the worker (same type and message). If the worker died (``BrokenProcessPool``:
   killed, out of memory) the page is rendered in this process instead: slower,
-  same bytes.
+  same bytes; the temporary file a worker killed mid-render left is deleted first.
 - From a script of your own: ``spawn`` re-imports the main module in the worker, so
   start the worker under ``if __name__ == "__main__":`` (as for any multiprocessing).
 - ``PendingTearsheet.abort()`` stops the render (terminating the worker when it has
@@ -27,6 +27,7 @@ Contract:
 
 from __future__ import annotations
 
+import glob
 import multiprocessing
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -58,6 +59,12 @@ def _render(job: TearsheetJob, path: Path) -> Path:
     return render_tearsheet(job, path)
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Delete the temporary page a worker killed mid-render left beside ``path`` (``atomic_write``'s)."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 @dataclass
 class PendingTearsheet:
     """A tearsheet being rendered by a ``TearsheetWorker`` into ``path``."""
@@ -72,6 +79,7 @@ class PendingTearsheet:
         try:
             return self.future.result()
         except BrokenProcessPool:
+            _remove_leftovers(self.path)
             return _render(self.job, self.path)
 
     def abort(self) -> None:
