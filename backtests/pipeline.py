@@ -4,8 +4,9 @@
 network; ``run_strategy`` is deterministic given its inputs: the same spec and
 data give the same ``RunResult`` and the same metrics bytes. The strategy runs on
 the chosen executor (backtrader, the reference, by default); its counterfactual
-base (the response switched off) runs on the fast executor, whose parity with
-backtrader is tested; the manifest says which ran what.
+base (the response switched off) runs on the fast executor, which reproduces
+backtrader bit for bit (tested), so a run's files are the same whatever the
+executor but for the manifest, which says which ran what.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
 from backtests import __version__
 from backtests.assembly import CompiledRun, ResponseArrays, compile_run
 from backtests.errors import UserInputError
+from backtests.execution.result import ExecutionResult
 from backtests.inputs import RunInputs, events_file_paths
 from backtests.results import RunResult
 from backtests.strategy import StrategySpec
@@ -28,11 +30,20 @@ _PACKAGES = ("pandas", "numpy", "backtrader", "quantstats", "yfinance", "click",
 EXECUTORS = ("backtrader", "fast")
 
 
-def run_strategy(inputs: RunInputs, *, executor: str = "backtrader", command_line: Sequence[str] = ()) -> RunResult:
-    """Run the backtest and its base, measure both against the benchmark and attribute the hedge."""
-    from backtests.attribution import attribute
-    from backtests.metrics import summary_metrics
+def run_strategy(
+    inputs: RunInputs,
+    *,
+    executor: str = "backtrader",
+    command_line: Sequence[str] = (),
+    on_preview: Callable[[RunResult], object] | None = None,
+) -> RunResult:
+    """Run the backtest and its base, measure both against the benchmark and attribute the hedge.
 
+    ``on_preview`` (backtrader only): called, before backtrader runs, with the result of the
+    same run on the fast executor, which reproduces backtrader bit for bit (tested), so slow
+    work on it (the tearsheet) can start early; check it against the returned result
+    (``TearsheetWorker.render`` does) before keeping it.
+    """
     if executor not in EXECUTORS:
         raise UserInputError(f"`executor` {executor!r} is unknown; use one of {', '.join(EXECUTORS)}")
     spec = inputs.spec
@@ -41,9 +52,33 @@ def run_strategy(inputs: RunInputs, *, executor: str = "backtrader", command_lin
     level = pd.Series(compiled.levels(response)[0], index=compiled.calendar, name="hedge_level")
     exposure = (response.hedge_fraction[0] * level).rename("exposure")
     targets = compiled.targets(exposure)
-    execution = _execute(compiled, response, targets, executor)
     unhedged = ResponseArrays.of([{**spec.response, "hedge_fraction": 0.0}])
     base = _execute(compiled, unhedged, compiled.base, "fast")
+
+    def assemble(execution: ExecutionResult, executor: str) -> RunResult:
+        return _result(inputs, compiled, level, exposure, targets, execution, base, command_line, executor)
+
+    if on_preview is not None and executor != "fast":
+        on_preview(assemble(_execute(compiled, response, targets, "fast"), "fast"))
+    return assemble(_execute(compiled, response, targets, executor), executor)
+
+
+def _result(
+    inputs: RunInputs,
+    compiled: CompiledRun,
+    level: pd.Series,
+    exposure: pd.Series,
+    targets: pd.DataFrame,
+    execution: ExecutionResult,
+    base: ExecutionResult,
+    command_line: Sequence[str],
+    executor: str,
+) -> RunResult:
+    """The ``RunResult`` of one execution of the strategy and of its base."""
+    from backtests.attribution import attribute
+    from backtests.metrics import summary_metrics
+
+    spec = inputs.spec
     closes = inputs.prices.closes.loc[inputs.start : inputs.end]
     bench_returns = closes[spec.benchmark].pct_change().fillna(0.0).rename(spec.benchmark)
     strategy_metrics = {
@@ -99,7 +134,7 @@ def base_label(spec: StrategySpec) -> str:
     return "untilted" if spec.response["kind"] == "tilt" else "unhedged"
 
 
-def _execute(compiled: CompiledRun, response: ResponseArrays, targets: pd.DataFrame, executor: str):
+def _execute(compiled: CompiledRun, response: ResponseArrays, targets: pd.DataFrame, executor: str) -> ExecutionResult:
     """One configuration on the chosen executor: backtrader trades ``targets``; the fast executor runs the
     sweep's own kernel mode (hedge level and targets formed inside), so ``run`` and a sweep agree bit for bit."""
     from backtests.execution.backtrader_exec import run_backtrader

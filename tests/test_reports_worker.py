@@ -1,6 +1,7 @@
 """The tearsheet worker (``backtests.reports.worker``): the same bytes as in-process, its errors
-surfaced as they are, nothing half-written, and no process left behind; the tearsheet's speed
-shortcuts (``tearsheet.swapped``, ``reports.quantstats_fast``) change no byte.
+surfaced as they are, nothing half-written, and no process left behind; a page drawn early
+(``prepare``) kept only for the same job; the tearsheet's speed shortcuts
+(``tearsheet.swapped``, ``reports.quantstats_fast``) change no byte.
 
 Honest comparisons: the in-process page is written by ``write_tearsheet`` in this process,
 the other by a spawned worker from the same ``RunResult``; nothing is normalised before the
@@ -9,6 +10,7 @@ byte comparison (the tearsheet is deterministic: fixed SVG hash salt, no drawing
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -115,22 +117,73 @@ def test_a_dead_worker_falls_back_to_rendering_here(tmp_path: Path) -> None:
     assert page.read_bytes() == write_tearsheet(result, tmp_path / "here.html").read_bytes()
 
 
-def test_a_worker_killed_mid_render_leaves_no_temporary_file(tmp_path: Path) -> None:
+def test_a_worker_killed_mid_render_leaves_nothing_behind(tmp_path: Path) -> None:
     import time
 
     result = make_result(periods=130)
     folder = tmp_path / "run"
+    folder.mkdir()
     with TearsheetWorker() as worker:
         [pid] = worker.pids()
+        workdir = worker._workdir
+        assert workdir is not None and workdir.is_dir()
         pending = worker.render(result, folder / "tearsheet.html")
         deadline = time.monotonic() + 120
-        while not list(folder.glob(".tearsheet.html.*.tmp")):  # quantstats is drawing into it
+        while not (workdir / "template.html").exists():  # the worker has begun drawing
             assert time.monotonic() < deadline, "the worker never started the page"
             time.sleep(0.005)
         os.kill(pid, 9)
         page = pending.result()
-    assert sorted(p.name for p in folder.iterdir()) == ["tearsheet.html"]
+        assert sorted(p.name for p in folder.iterdir()) == ["tearsheet.html"]  # only the finished page
+    assert not workdir.exists()  # the worker's private folder went with it
     assert page.read_bytes() == write_tearsheet(result, tmp_path / "here.html").read_bytes()
+
+
+def _count_submissions(worker: TearsheetWorker, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    jobs: list[object] = []
+    submit = worker._submit
+
+    def counting(job):
+        jobs.append(job)
+        return submit(job)
+
+    monkeypatch.setattr(worker, "_submit", counting)
+    return jobs
+
+
+def test_a_page_prepared_for_the_same_job_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = make_result(periods=130)
+    early = make_result(periods=130)  # another object, equal bit for bit (as the fast executor's)
+    with TearsheetWorker() as worker:
+        jobs = _count_submissions(worker, monkeypatch)
+        worker.prepare(early, top_html="<nav>x</nav>", benchmark="base")
+        page = worker.render(result, tmp_path / "there.html", top_html="<nav>x</nav>", benchmark="base").result()
+    assert len(jobs) == 1  # drawn once, early
+    expected = tearsheet.render_tearsheet(
+        tearsheet.tearsheet_job(result, top_html="<nav>x</nav>", benchmark="base"), tmp_path / "here.html"
+    )
+    assert page.read_bytes() == expected.read_bytes()
+
+
+@pytest.mark.parametrize("change", ["returns", "nav", "benchmark"])
+def test_a_page_prepared_for_another_job_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    result = make_result(periods=130)
+    early = make_result(periods=130)
+    if change == "returns":  # one day off by one ulp: the page must be drawn again
+        bumped = early.returns.copy()
+        bumped.iloc[40] = np.nextafter(bumped.iloc[40], 1.0)
+        early = dataclasses.replace(early, returns=bumped)
+    nav, benchmark = "<nav>x</nav>", None
+    with TearsheetWorker() as worker:
+        jobs = _count_submissions(worker, monkeypatch)
+        worker.prepare(
+            early, top_html="<nav>y</nav>" if change == "nav" else nav, benchmark="base" if change == "benchmark" else benchmark
+        )
+        page = worker.render(result, tmp_path / "there.html", top_html=nav, benchmark=benchmark).result()
+    assert len(jobs) == 2
+    assert page.read_bytes() == write_tearsheet(result, tmp_path / "here.html", top_html=nav).read_bytes()
 
 
 def test_close_ends_the_worker_even_mid_import(tmp_path: Path) -> None:

@@ -309,3 +309,56 @@ def test_a_start_after_the_data_names_the_users_dates(market):
         "Error: fewer than two trading days from 2040-01-01 to the last date: the data for GLD, SPY run from "
         f"{DAYS[0]:%Y-%m-%d} to {DAYS[-1]:%Y-%m-%d}; choose --start/--end inside that range"
     )
+
+
+# --- one result whatever the executor; the tearsheet drawn early ---------------------------------
+
+
+def test_the_executors_write_the_same_run_folder_but_for_the_manifest(offline, tmp_path):
+    """The fast executor reproduces backtrader bit for bit, so every data file is the same bytes."""
+    folders = {}
+    for executor in ("backtrader", "fast"):
+        folders[executor] = tmp_path / executor
+        args = ("run", "tariff-shock-hedge", "--executor", executor, "--no-tearsheet")
+        result = _invoke(*args, "--start", "2018-01-02", "--end", "2019-12-31", "--out", str(folders[executor]))
+        assert result.exit_code == 0, result.output
+    files = {e: {p.name: p.read_bytes() for p in sorted(f.iterdir())} for e, f in folders.items()}
+    manifests = {e: json.loads(files[e].pop("manifest.json")) for e in files}
+    assert files["backtrader"] == files["fast"]
+    assert set(files["fast"]) >= {"metrics.json", "returns.csv", "trades.csv", "weights.csv", "events.html"}
+    assert [manifests[e]["executors"]["strategy"] for e in ("backtrader", "fast")] == ["backtrader", "fast"]
+
+
+def test_backtest_run_keeps_the_tearsheet_it_drew_early(offline, tmp_path, monkeypatch):
+    """The page is started from the fast executor's result while backtrader runs, and kept: one render."""
+    from backtests.reports.worker import TearsheetWorker
+
+    jobs = []
+    submit = TearsheetWorker._submit
+
+    def counting(self, job):
+        jobs.append(job)
+        return submit(self, job)
+
+    monkeypatch.setattr(TearsheetWorker, "_submit", counting)
+    out = tmp_path / "run"
+    result = _invoke("run", "tariff-shock-hedge", "--start", "2019-01-02", "--end", "2019-12-31", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert len(jobs) == 1
+    assert json.loads((out / "manifest.json").read_text())["executors"]["strategy"] == "backtrader"
+    assert "tariff-shock-hedge vs SPY (benchmark)" in (out / "tearsheet.html").read_text()
+
+
+def test_a_run_that_fails_leaves_no_empty_run_folder(offline, tmp_path, monkeypatch):
+    from backtests import pipeline
+    from backtests.errors import BacktestError
+
+    def broken(*_args, **_kwargs):
+        raise BacktestError("the engine broke")
+
+    monkeypatch.setattr(pipeline, "run_strategy", broken)
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("BACKTEST_REPORTS_DIR", str(reports))
+    result = _invoke("run", "tariff-shock-hedge", "--no-tearsheet")
+    assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: the engine broke"
+    assert list((reports / "tariff-shock-hedge").iterdir()) == []

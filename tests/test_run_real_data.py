@@ -46,10 +46,10 @@ def setup(shared_data, tmp_path_factory):
     return {"root": root, "cache": cache, "prices": shared_data / "prices", "strategies": listed}
 
 
-def _run(setup, strategy: str, out: Path):
+def _run(setup, strategy: str, out: Path, *extra: str):
     return _invoke(
         "run", strategy, "--prices", str(setup["prices"]), *PERIOD, "--no-tearsheet",
-        "--data-dir", str(setup["cache"]), "--out", str(out), "--json",
+        "--data-dir", str(setup["cache"]), "--out", str(out), "--json", *extra,
     )
 
 
@@ -117,6 +117,21 @@ def test_the_same_command_twice_gives_byte_identical_metrics(setup, runs):
     _run(setup, name, second)
     for filename in ("metrics.json", "weights.csv", "trades.csv", "triggers.csv", "config.toml"):
         assert (second / filename).read_bytes() == (first / filename).read_bytes(), filename
+
+
+def _data_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
+
+
+@pytest.mark.parametrize("name", ["tariff-shock-hedge", "gpr-regime-hedge", "green-infra-tilt"])
+def test_the_fast_executor_writes_backtraders_bytes(setup, name):
+    """Eleven years of real prices, a hedge, a GPR hedge and a tilt: every file but the manifest is the
+    same bytes on the fast executor as on backtrader."""
+    folders = {e: setup["root"] / e / name for e in ("backtrader", "fast")}
+    for executor, folder in folders.items():
+        _run(setup, name, folder, "--executor", executor)
+        assert json.loads((folder / "manifest.json").read_text())["executors"]["strategy"] == executor
+    assert _data_files(folders["fast"]) == _data_files(folders["backtrader"])
 
 
 # Two reruns cover every trigger type shipped (event, gpr, any) and keep the file's runtime down.

@@ -14,11 +14,12 @@ from backtests.cli.common import (
     note,
     open_in_browser,
 )
-from backtests.data.frames import SYNTHETIC_LABEL
 
 
 def synthetic_banner() -> str:
     """The loud line every run on the demo market prints first."""
+    from backtests.data.frames import SYNTHETIC_LABEL
+
     return (
         f"*** {SYNTHETIC_LABEL.upper()}: prices are simulated, not market history. "
         "Results say nothing about real markets. ***"
@@ -100,33 +101,43 @@ def run_command(
     from contextlib import nullcontext
 
     from backtests.paths import reports_dir
-    from backtests.reports.destinations import check_writable_target, new_run_dir
+    from backtests.reports.destinations import check_writable_target, run_folder
     from backtests.reports.worker import TearsheetWorker
 
-    spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
     target = Path(out_dir) if out_dir else None
     check_writable_target(target if target is not None else reports_dir(), force=force)
-    # Once the spec and the target are known good: the tearsheet worker imports quantstats while this
-    # process loads and runs (a load that fails later simply closes it).
+    # Once the target is checked: the tearsheet worker imports quantstats while this process reads
+    # the spec, loads and runs (an error on the way simply closes it).
     with nullcontext() if no_tearsheet else TearsheetWorker() as renderer:
-        from backtests.pipeline import run_strategy
+        from backtests.pipeline import reproducible_spec, run_strategy
+        from backtests.reports.artifacts import tearsheet_nav
         from backtests.reports.index import rebuild_index
 
+        spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
         # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
         # and its errors (a missing TICKER.csv) stay a single line on stderr.
         tickers = len(spec.tickers())
         progress = None if data.prices_dir else (lambda: note(f"Loading prices for {tickers} tickers ({data.source})..."))
         inputs = data.load(spec, on_loading_prices=progress)
         announce_inputs(inputs)
-        note(f"Running {spec.name} on {executor}, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
-        result = run_strategy(inputs, executor=executor, command_line=["backtest", *sys.argv[1:]])
         comparison = _tearsheet_benchmark(tearsheet_benchmark, inputs)
-        if not no_tearsheet:
-            note("Writing the tearsheet and report pages...")
-        folder = target or new_run_dir(spec.name, spec_toml=result.spec_toml)
-        paths = result.save(
-            folder, tearsheet=not no_tearsheet, tearsheet_benchmark=comparison, force=force, renderer=renderer
-        )
+        with run_folder(target, spec.name, reproducible_spec(inputs).to_toml()) as folder:
+
+            def draw_early(preview) -> None:  # the fast executor's result, bit-identical to backtrader's
+                renderer.prepare(preview, top_html=tearsheet_nav(folder), benchmark=comparison)
+
+            note(f"Running {spec.name} on {executor}, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")
+            result = run_strategy(
+                inputs,
+                executor=executor,
+                command_line=["backtest", *sys.argv[1:]],
+                on_preview=None if no_tearsheet else draw_early,
+            )
+            if not no_tearsheet:
+                note("Writing the tearsheet and report pages...")
+            paths = result.save(
+                folder, tearsheet=not no_tearsheet, tearsheet_benchmark=comparison, force=force, renderer=renderer
+            )
     if target is None:
         rebuild_index(reports_dir())
     if as_json:

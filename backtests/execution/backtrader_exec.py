@@ -36,6 +36,7 @@ from backtests.execution.rules import (
     CostModel,
     RebalanceRule,
     aligned_targets,
+    equity_of,
     listed_prices,
     must_trade,
     plan_trades,
@@ -91,8 +92,10 @@ class _TargetStrategy(bt.Strategy):
         if order.status == bt.Order.Completed:
             ex = order.executed
             day = pd.Timestamp(bt.num2date(ex.dt)).normalize()
+            # the fill itself: ``ex.price`` is re-derived as (0 x 0 + size x price) / size
+            (fill,) = ex.exbits
             plan.fills.append(
-                (day, order.data._name, ex.size, ex.price, abs(ex.size) * ex.price, ex.comm)
+                (day, order.data._name, fill.size, fill.price, abs(fill.size) * fill.price, fill.comm)
             )
         elif order.status in _FAILED:
             day = pd.Timestamp(bt.num2date(order.created.dt)).normalize()
@@ -110,7 +113,7 @@ class _TargetStrategy(bt.Strategy):
             return
         p = np.array([d.close[0] for d in self.datas])
         target = plan.targets[t]
-        value = cash + float(q @ p)
+        value = equity_of(q, p, cash)
         if not must_trade(
             t == 0, plan.scheduled[t], plan.changed[t], q, p, value, target, plan.drift
         ):

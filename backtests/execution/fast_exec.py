@@ -1,11 +1,13 @@
 """Fast executor: the reference execution model, compiled with numba, for many configurations.
 
 Targets come in linear form ``W_c[t] = base[t] + exposure_c[t] * shift[t]``. For each
-configuration the path is the one ``run_backtrader`` produces (see ``rules``): at close
-``t`` mark to market, decide with ``trades_due`` (first day, target change, schedule,
-drift), size with ``size_trades`` (sell first, buys trimmed to the cash), fill sells at
-``p(1-slip)`` and buys at ``p(1+slip)`` with commission on the fill notional, fractional
-shares, equity = cash + sum q p after trading.
+configuration the path is the one ``run_backtrader`` produces, bit for bit (see ``rules``):
+at close ``t`` mark to market, decide with ``trades_due`` (first day, target change,
+schedule, drift), size with ``size_trades`` (sell first, buys trimmed to the cash), fill
+sells at ``p(1-slip)`` and buys at ``p(1+slip)`` with commission on the fill notional,
+fractional shares, booked in backtrader's own arithmetic (``book_sell``, ``book_buy``,
+``average_price``: the state carries each position's average entry price), equity = cash +
+sum q p after trading, summed in ticker order.
 
 One compiled kernel (``_block``) runs every entry point:
 
@@ -18,7 +20,7 @@ One compiled kernel (``_block``) runs every entry point:
   share one level path, so within a block the machine is stepped once per distinct
   parameter set, and a configuration's target is revisited only on days its level moved.
   Returns daily returns (C x T).
-- ``run_fast``: one configuration with its holdings traced (the parity reference's twin).
+- ``run_fast``: one configuration with its holdings and fills traced (backtrader's twin).
 
 Layout: configurations are cut into blocks run in parallel (``numba.prange``); inside a block
 the state is ``N x M`` with the M configurations in the inner, contiguous dimension, so
@@ -52,6 +54,9 @@ from backtests.execution.rules import (
     RebalanceRule,
     aligned_targets,
     listed_prices,
+    average_price,
+    book_buy,
+    book_sell,
     mark_to_market,
     row_changed,
     scheduled_days,
@@ -91,23 +96,35 @@ def set_threads(n: int) -> int:
 
 
 @numba.njit(cache=True)
-def _trade(q, p, cash, value, target, commission, slippage, due, delta, work, traded):
+def _trade(q, avg, p, cash, value, target, commission, slippage, due, delta, work, traded):
     """Size (``size_trades``) and fill every column of a block at close ``p``: sells first, then buys,
-    each at the slipped close with commission on the fill notional. ``q`` (N x M), ``cash``,
-    ``traded`` (M,) are updated in place; ``value`` (M,), the pre-trade equity, becomes the
-    post-trade equity; ``delta`` (N x M) and ``work`` (3 x M) are scratch."""
+    each at the slipped close with commission on the fill notional, booked in backtrader's own
+    arithmetic so that both executors give the same bits (see ``rules.book_sell``/``book_buy``).
+    ``q``, ``avg`` (N x M: shares, backtrader's average entry price), ``cash``, ``traded`` (M,) are
+    updated in place; ``value`` (M,), the pre-trade equity, becomes the post-trade equity;
+    ``delta`` (N x M) and ``work`` (3 x M) are scratch."""
     size_trades(q, p, cash, value, target, commission, slippage, due, delta, work)
     n, m = q.shape
-    for buys in range(2):  # sells first
-        side = 1.0 if buys else -1.0
-        for i in range(n):
-            fill = p[i] * (1.0 + side * slippage)
-            for k in range(m):  # selects, not branches (adding 0 changes nothing): SIMD across k
-                fills = delta[i, k] * side > 0.0
-                notional = abs(delta[i, k]) * fill
-                cash[k] += (-side * notional - commission * notional) if fills else 0.0
-                traded[k] += notional if fills else 0.0
-                q[i, k] += delta[i, k] if fills else 0.0
+    for i in range(n):  # sells first; selects, not branches: SIMD across k
+        fill = p[i] * (1.0 - slippage)
+        for k in range(m):
+            d = delta[i, k]
+            sells = d < 0.0
+            cash[k] = book_sell(cash[k], avg[i, k], d, fill, commission) if sells else cash[k]
+            traded[k] += abs(d) * fill if sells else 0.0
+            held = q[i, k] + d
+            avg[i, k] = 0.0 if sells and held == 0.0 else avg[i, k]
+            q[i, k] = held if sells else q[i, k]
+    for i in range(n):
+        fill = p[i] * (1.0 + slippage)
+        for k in range(m):
+            d = delta[i, k]
+            buys = d > 0.0
+            cash[k] = book_buy(cash[k], d, fill, commission) if buys else cash[k]
+            traded[k] += d * fill if buys else 0.0
+            held = q[i, k] + d
+            avg[i, k] = average_price(avg[i, k], q[i, k], d, fill, held) if buys else avg[i, k]
+            q[i, k] = held if buys else q[i, k]
     mark_to_market(q, p, cash, value)
 
 
@@ -138,6 +155,7 @@ def _block(
     traded,
     holdings,
     cash_path,
+    sizes,
 ):
     """The configurations ``rows`` (lane k is configuration ``rows[k]``): fill their rows of ``out``
     (equity, or returns when ``as_returns``) and of ``traded``.
@@ -146,7 +164,7 @@ def _block(
     the level stepped by ``hedge_step`` every calendar day and ``day_of[d]`` the run day of
     calendar day ``d`` (-1 outside the run); otherwise ``exposure[c, t]``. ``static[t]``: base
     and shift rows equal those of ``t - 1``. When ``holdings`` is T x N, lane 0's post-trade
-    holdings and cash are traced.
+    holdings and cash, and the share change of each fill (``sizes``, T x N), are traced.
 
     Days on which only some lanes trade move those lanes into packed scratch columns, size
     and fill them there, and move them back, so the cost follows the number of trades.
@@ -179,6 +197,7 @@ def _block(
     x = np.zeros(m)
     target = np.zeros((n, m))
     q = np.zeros((n, m))
+    avg = np.zeros((n, m))
     cash = np.full(m, cash0)
     value = np.empty(m)
     previous = np.full(m, cash0)
@@ -190,7 +209,8 @@ def _block(
     flat = out.reshape(-1)
     fresh, old = np.empty(n), np.empty(n)
     work = np.empty(3 * m)
-    delta, pack_q, pack_target, pack_delta = (
+    delta, pack_q, pack_avg, pack_target, pack_delta = (
+        np.empty(n * m),
         np.empty(n * m),
         np.empty(n * m),
         np.empty(n * m),
@@ -262,6 +282,7 @@ def _block(
         if count == m:
             _trade(
                 q,
+                avg,
                 p,
                 cash,
                 value,
@@ -274,17 +295,19 @@ def _block(
                 notional,
             )
         elif count > 0:
-            tq, tt = (
+            tq, ta, tt = (
                 pack_q[: n * count].reshape((n, count)),
+                pack_avg[: n * count].reshape((n, count)),
                 pack_target[: n * count].reshape((n, count)),
             )
             for j in range(count):
                 pack_cash[j], pack_notional[j], pack_value[j] = cash[pick[j]], notional[pick[j]], value[pick[j]]
             for i in range(n):
                 for j in range(count):
-                    tq[i, j], tt[i, j] = q[i, pick[j]], target[i, pick[j]]
+                    tq[i, j], ta[i, j], tt[i, j] = q[i, pick[j]], avg[i, pick[j]], target[i, pick[j]]
             _trade(
                 tq,
+                ta,
                 p,
                 pack_cash[:count],
                 pack_value[:count],
@@ -298,7 +321,7 @@ def _block(
             )
             for i in range(n):
                 for j in range(count):
-                    q[i, pick[j]] = tq[i, j]
+                    q[i, pick[j]], avg[i, pick[j]] = tq[i, j], ta[i, j]
             for j in range(count):
                 cash[pick[j]], notional[pick[j]], value[pick[j]] = (
                     pack_cash[j],
@@ -317,6 +340,13 @@ def _block(
         if trace:
             holdings[t] = q[:, 0]
             cash_path[t] = cash[0]
+            sizes[t] = 0.0
+            if count == m:
+                for i in range(n):
+                    sizes[t, i] = delta[i * m]
+            elif count > 0 and pick[0] == 0:
+                for i in range(n):
+                    sizes[t, i] = pack_delta[i * count]
     traded[rows] = notional
 
 
@@ -347,6 +377,7 @@ def _run(
     traded,
     holdings,
     cash_path,
+    sizes,
 ):
     """``_block`` over consecutive blocks of ``block`` configurations of ``order``, in parallel.
 
@@ -383,6 +414,7 @@ def _run(
             traded,
             holdings,
             cash_path,
+            sizes,
         )
 
 
@@ -475,11 +507,11 @@ def _execute(
     response: tuple[np.ndarray, ...] = _NO_RESPONSE,
     exposure: np.ndarray | None = None,
     as_returns: bool = False,
-    trace: tuple[np.ndarray, np.ndarray] | None = None,
+    trace: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Fill ``out`` (C x T) with ``_run``; returns the traded notional per configuration."""
     traded = np.zeros(out.shape[0])
-    holdings, cash_path = trace if trace is not None else (np.empty((0, 0)), np.empty(0))
+    holdings, cash_path, sizes = trace if trace is not None else (np.empty((0, 0)), np.empty(0), np.empty((0, 0)))
     # Configurations with the same level path side by side: they trade on the same days.
     order = np.lexsort(response[-1:0:-1]) if len(response[0]) else np.arange(out.shape[0])
     _run(
@@ -502,6 +534,7 @@ def _execute(
         traded,
         holdings,
         cash_path,
+        sizes,
     )
     return traded
 
@@ -655,19 +688,7 @@ def run_fast(
         dates,
         tickers,
     )
-    n_days, n = market.prices.shape
-    holdings, cash_path, equity = np.empty((n_days, n)), np.empty(n_days), np.empty((1, n_days))
-    _execute(
-        market,
-        costs,
-        rebalance,
-        cash,
-        equity,
-        exposure=np.zeros((1, n_days)),
-        trace=(holdings, cash_path),
-    )
-    trades = _fills(dates, tickers, market.prices, holdings, costs)
-    return build_result(dates, tickers, market.prices, holdings, cash_path, float(cash), trades, equity=equity[0])
+    return _traced(market, dates, tickers, costs, rebalance, cash, exposure=np.zeros((1, len(dates))))
 
 
 def run_fast_response(
@@ -697,13 +718,26 @@ def run_fast_response(
         dates,
         tickers,
     )
-    n_days, n = market.prices.shape
     signal_args, arrays = _response_inputs(market, signal, release, in_period, response)
-    holdings, cash_path, equity = np.empty((n_days, n)), np.empty(n_days), np.empty((1, n_days))
-    _execute(
-        market, costs, rebalance, cash, equity, signal=signal_args, response=arrays, trace=(holdings, cash_path)
-    )
-    trades = _fills(dates, tickers, market.prices, holdings, costs)
+    return _traced(market, dates, tickers, costs, rebalance, cash, signal=signal_args, response=arrays)
+
+
+def _traced(
+    market: _Market,
+    dates: pd.DatetimeIndex,
+    tickers: list[str],
+    costs: CostModel,
+    rebalance: RebalanceRule,
+    cash: float,
+    **source: np.ndarray | tuple[np.ndarray, ...],
+) -> ExecutionResult:
+    """One configuration through ``_execute`` (exposure ``source`` as it takes it), holdings, cash
+    and fills traced: the ``ExecutionResult`` ``run_backtrader`` gives for it, bit for bit."""
+    n_days, n = market.prices.shape
+    holdings, cash_path, sizes = np.empty((n_days, n)), np.empty(n_days), np.empty((n_days, n))
+    equity = np.empty((1, n_days))
+    _execute(market, costs, rebalance, cash, equity, trace=(holdings, cash_path, sizes), **source)
+    trades = _fills(dates, tickers, market.prices, sizes, costs)
     return build_result(dates, tickers, market.prices, holdings, cash_path, float(cash), trades, equity=equity[0])
 
 
@@ -711,25 +745,24 @@ def _fills(
     dates: pd.DatetimeIndex,
     tickers: list[str],
     prices: np.ndarray,
-    holdings: np.ndarray,
+    sizes: np.ndarray,
     costs: CostModel,
 ) -> pd.DataFrame:
-    """Trades implied by the holdings trace: changes filled at the slipped close, sells first."""
-    change = np.diff(holdings, axis=0, prepend=np.zeros((1, holdings.shape[1])))
-    day, col = np.nonzero(change)
-    order = np.lexsort((col, change[day, col] > 0, day))  # per day: sells first, as executed
+    """One row per traced fill (``sizes``, T x N), in execution order (per day: sells, then buys,
+    each in ticker order), priced and charged as backtrader's broker does."""
+    day, col = np.nonzero(sizes)
+    order = np.lexsort((col, sizes[day, col] > 0, day))
     day, col = day[order], col[order]
-    size = change[day, col]
+    size = sizes[day, col]
     price = prices[day, col] * (1.0 + np.sign(size) * costs.slippage)
-    value = np.abs(size) * price
     frame = pd.DataFrame(
         {
             "date": dates[day],
             "ticker": np.asarray(tickers, dtype=object)[col],
             "size": size,
             "price": price,
-            "value": value,
-            "commission": value * costs.commission,
+            "value": np.abs(size) * price,
+            "commission": np.abs(size) * costs.commission * price,
         }
     )
     return frame[list(TRADE_COLUMNS)]

@@ -61,17 +61,23 @@ def build_result(
     """Assemble an ``ExecutionResult`` from post-trade ``holdings`` (T x N) and ``cash_path`` (T).
 
     ``prices`` are the (placeholder-filled) closes the holdings are marked at, ``cash`` the
-    starting cash; equity is ``cash_t + sum_i q_i p_i``, or ``equity`` as the executor marked
-    it (the fast kernel's own sums, so its returns equal a sweep's bit for bit).
+    starting cash; equity is ``cash_t + sum_i q_i p_i`` summed in ticker order, as the fast kernel
+    marks it, or ``equity`` as the executor marked it (the kernel's own sums).
     """
     index = pd.DatetimeIndex(dates, name="date")
     positions = holdings * prices
-    equity_values = cash_path + positions.sum(axis=1) if equity is None else np.asarray(equity, dtype=float)
+    if equity is None:  # summed as ``rules.mark_to_market`` sums: cash, then each ticker in order
+        equity_values = np.array(cash_path, dtype=float)
+        for column in positions.T:
+            equity_values += column
+    else:
+        equity_values = np.asarray(equity, dtype=float)
     equity = pd.Series(equity_values, index=index, name="equity")
     previous = np.concatenate(([cash], equity_values[:-1]))
     returns = pd.Series(equity_values / previous - 1.0, index=index, name="returns")
     weights = pd.DataFrame(positions / equity_values[:, None], index=index, columns=list(tickers))
     trades = trades.astype({column: float for column in TRADE_COLUMNS[2:]}).reset_index(drop=True)
-    trades["date"] = pd.to_datetime(trades["date"])  # typed even when there are no trades
+    # typed even when there are no trades, in the calendar's unit whatever the executor's stamps
+    trades["date"] = pd.DatetimeIndex(pd.to_datetime(trades["date"])).as_unit(index.unit)
     turnover = float(annual_turnover(trades["value"].sum(), equity_values.mean(), len(index)))
     return ExecutionResult(equity, returns, weights, trades, rejected_orders, turnover)

@@ -14,6 +14,9 @@ One definition, used by the backtrader reference and the fast executor alike:
   buys trimmed by one factor so their cost fits the cash after sells less a
   safety margin of ``CASH_SAFETY * V``. Dust trades (|dq| p < ``DUST * V``) are
   skipped. Cash never goes negative.
+- ``book_sell``, ``book_buy`` and ``average_price`` book a fill as backtrader's broker does
+  (the fast executor's cash and holdings are backtrader's bit for bit); ``mark_to_market``
+  (``equity_of`` for one configuration) values a portfolio: cash, then each ticker in order.
 - ``listed_prices`` applies the late-listing rule: before a ticker's first price
   its placeholder is that first price (back-filled) and its target must be 0.
 
@@ -245,6 +248,40 @@ def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.nda
         price = p[i]
         for k in range(q.shape[1]):
             value[k] += q[i, k] * price
+
+
+@numba.njit(cache=True)
+def equity_of(q: np.ndarray, p: np.ndarray, cash: float) -> float:
+    """``mark_to_market`` for one configuration (``q``: ``(N,)``): cash, then each holding in ticker order."""
+    value = np.empty(1)
+    mark_to_market(np.ascontiguousarray(q).reshape((-1, 1)), p, np.array([cash]), value)
+    return value[0]
+
+
+# How backtrader 1.9.78.123 books a fill (``BackBroker._execute`` with ``Position.update``,
+# stock-like ``CommInfoBase``, leverage and multiplier 1, ``shortcash`` on), written out so
+# the fast executor's cash and holdings equal the broker's bit for bit. A sale reduces a long
+# position: the cash gets the closed value at the average entry price plus the PnL against it,
+# then pays commission; a purchase pays the opened value, then commission. Commission is
+# ``|size| x rate x price`` in that order. The average entry price resets to 0 when a position
+# closes and is the size-weighted mean of the fills while it grows.
+@numba.njit(cache=True)
+def book_sell(cash: float, avg: float, size: float, fill: float, commission: float) -> float:
+    """Cash after selling ``-size`` shares (``size < 0``) at ``fill`` from a long bought at ``avg``."""
+    closed = -size
+    return (cash + (closed * avg + closed * (fill - avg))) - abs(size) * commission * fill
+
+
+@numba.njit(cache=True)
+def book_buy(cash: float, size: float, fill: float, commission: float) -> float:
+    """Cash after buying ``size > 0`` shares at ``fill``."""
+    return (cash - size * fill) - abs(size) * commission * fill
+
+
+@numba.njit(cache=True)
+def average_price(avg: float, held: float, size: float, fill: float, after: float) -> float:
+    """Average entry price after buying ``size > 0`` at ``fill`` onto ``held`` shares (``after`` in all)."""
+    return fill if held == 0.0 else (avg * held + size * fill) / after
 
 
 # numpy error model: no zero-divisor branch, so the sizing loops run in SIMD across configurations.

@@ -107,6 +107,16 @@ def _manifest(
     return json.dumps(canonical(manifest), indent=2, sort_keys=True, default=str) + "\n"
 
 
+def _index_href(target: Path) -> str:
+    """The link from run folder ``target`` to the reports index."""
+    return Path(os.path.relpath(os.path.abspath(reports_dir() / INDEX_PAGE), os.path.abspath(target))).as_posix()
+
+
+def tearsheet_nav(folder: str | os.PathLike) -> str:
+    """The nav bar atop the tearsheet of a run saved in ``folder`` (``TearsheetWorker.prepare``'s ``top_html``)."""
+    return run_nav(_index_href(Path(folder)), tearsheet=True)
+
+
 def write_run(
     result: RunResult,
     folder: Path,
@@ -128,10 +138,8 @@ def write_run(
     index (``index.rebuild_index``) when the run sits in the reports root.
     """
     target = Path(folder)
-    index_href = Path(
-        os.path.relpath(os.path.abspath(reports_dir() / INDEX_PAGE), os.path.abspath(target))
-    ).as_posix()
-    nav = run_nav(index_href, tearsheet=True)
+    index_href = _index_href(target)
+    nav = tearsheet_nav(target)
     with staged_folder(target, kind="run", force=force) as stage:
         page = stage / TEARSHEET_PAGE
         pending = (
@@ -158,7 +166,7 @@ def write_run(
                 )
         except BaseException:
             if pending is not None:
-                pending.abort()  # nothing may write into the stage once it is removed
+                pending.abort()
             raise
         files["manifest"] = atomic_write_text(
             stage / MANIFEST, _manifest(result, target, command_line, files)

@@ -1,5 +1,6 @@
-"""Where a run or sweep folder goes: ``new_run_dir`` (``ROOT/STRATEGY/RUN_ID``) and the check made
-before any computation that the target can be written (``check_writable_target``).
+"""Where a run or sweep folder goes: ``new_run_dir`` (``ROOT/STRATEGY/RUN_ID``), ``run_folder`` (that or
+``--out``, for the length of a run) and the check made before any computation that the target can be
+written (``check_writable_target``).
 
 Light on purpose (standard library and ``reports.folders`` only): ``backtest sweep`` checks and
 names its folder without importing the run-report machinery (and so matplotlib).
@@ -10,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +50,24 @@ def new_run_dir(
         except FileExistsError:
             continue
     raise BacktestError(f"no free run folder under {parent} for {stamp}-{digest}; try again")
+
+
+@contextmanager
+def run_folder(out: Path | None, strategy: str, spec_toml: str) -> Iterator[Path]:
+    """The folder a run is saved in, known before it runs: ``out`` as given, or a ``new_run_dir``
+    that is removed again if the block fails while it is still empty."""
+    if out is not None:
+        yield out
+        return
+    folder = new_run_dir(strategy, spec_toml=spec_toml)
+    try:
+        yield folder
+    except BaseException:
+        try:
+            folder.rmdir()  # only if empty: a folder holding anything is not ours to remove
+        except OSError:
+            pass
+        raise
 
 
 def check_writable_target(path: Path, *, force: bool = False, kind: Kind | None = None) -> None:

@@ -38,8 +38,11 @@ What we change around ``quantstats.reports.html``:
 
 Two steps, so the slow one can run in another process (``reports.worker``):
 ``tearsheet_job`` (checks, names, title; nothing drawn) gives a small picklable
-``TearsheetJob``; ``render_tearsheet`` fills the template (our EOY chart drawn) and runs
-quantstats on it, writing the page atomically. ``write_tearsheet`` is the two in a row.
+``TearsheetJob``; ``tearsheet_html`` fills the template (our EOY chart drawn) and runs
+quantstats on it, returning the page (``render_tearsheet`` writes it atomically).
+``write_tearsheet`` is the two in a row. ``TearsheetJob.same_as`` tells whether two jobs
+draw the same page (a page drawn early, from the fast executor, is kept when backtrader's
+job is the same).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +62,7 @@ from typing import Any
 import matplotlib as mpl
 import pandas as pd
 
-from backtests.atomic import atomic_write, atomic_write_text
+from backtests.atomic import atomic_write_text
 from backtests.errors import UserInputError
 from backtests.reports.charts import eoy_chart
 from backtests.reports.markup import asset, esc, synthetic_banner
@@ -194,6 +198,19 @@ class TearsheetJob:
     top_html: str = ""
     synthetic: bool = False
 
+    def same_as(self, other: TearsheetJob) -> bool:
+        """Would ``other`` draw the same page: equal texts, and both series equal bit for bit
+        (values, dtype, name, index and its unit)?"""
+        return (self.title, self.what, self.top_html, self.synthetic) == (
+            other.title,
+            other.what,
+            other.top_html,
+            other.synthetic,
+        ) and all(
+            a.name == b.name and a.index.dtype == b.index.dtype and a.equals(b)
+            for a, b in ((self.returns, other.returns), (self.compared, other.compared))
+        )
+
 
 def tearsheet_job(
     result: RunResult, *, top_html: str = "", benchmark: Comparator = None
@@ -250,40 +267,39 @@ def _undated(html: str) -> str:
     return re.sub(r"<dc:date>[^<]*</dc:date>", "", html).replace("\ufe6a", "%")
 
 
-def render_tearsheet(job: TearsheetJob, path: Path) -> Path:
-    """Run quantstats on ``job`` and write the page to ``path`` atomically (quiet, offline)."""
-    template = path.parent / f".{path.name}.template.html"
+def tearsheet_html(job: TearsheetJob, workdir: Path) -> str:
+    """Run quantstats on ``job`` (quiet, offline) and return the page; its template and output
+    files go in ``workdir``, an existing folder of the caller's."""
+    template, output = workdir / "template.html", workdir / "tearsheet.html"
     atomic_write_text(template, _template(job))
+    with quiet_quantstats() as qs:
+        from matplotlib import pyplot
 
-    def render(qs: Any, tmp: Path) -> None:
-        qs.reports.html(
-            job.returns,
-            benchmark=job.compared,
-            title=esc(job.title),
-            output=str(tmp),
-            template_path=str(template),
-            strategy_title=job.returns.name,
-            benchmark_title=job.compared.name,
-            match_dates=False,
-        )
-        tmp.write_text(_undated(tmp.read_text(encoding="utf-8")), encoding="utf-8")
+        def save_only(*args: Any, **kwargs: Any) -> None:
+            pyplot.gcf().savefig(*args, **kwargs)
 
-    try:
-        with quiet_quantstats() as qs:
-            from matplotlib import pyplot
+        with (
+            swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
+            swapped(pyplot, "savefig", save_only),
+            stand_ins(qs),
+        ):
+            qs.reports.html(
+                job.returns,
+                benchmark=job.compared,
+                title=esc(job.title),
+                output=str(output),
+                template_path=str(template),
+                strategy_title=job.returns.name,
+                benchmark_title=job.compared.name,
+                match_dates=False,
+            )
+    return _undated(output.read_text(encoding="utf-8"))
 
-            def save_only(*args: Any, **kwargs: Any) -> None:
-                pyplot.gcf().savefig(*args, **kwargs)
 
-            with (
-                swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
-                swapped(pyplot, "savefig", save_only),
-                stand_ins(qs),
-            ):
-                atomic_write(path, lambda tmp: render(qs, tmp))
-    finally:
-        template.unlink(missing_ok=True)
-    return path
+def render_tearsheet(job: TearsheetJob, path: Path) -> Path:
+    """``tearsheet_html`` of ``job`` written to ``path`` atomically."""
+    with tempfile.TemporaryDirectory(prefix="geohedge-tearsheet-") as workdir:
+        return atomic_write_text(path, tearsheet_html(job, Path(workdir)))
 
 
 def write_tearsheet(

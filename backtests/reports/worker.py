@@ -2,11 +2,17 @@
 
 Rendering the tearsheet is the slowest part of a run (importing quantstats, seaborn
 and scipy.stats, then drawing its charts). A worker started before the data are
-loaded does those imports while this process loads and backtests; once the
+loaded does those imports while this process loads and backtests; once a
 ``RunResult`` exists, ``render`` hands it a small ``TearsheetJob`` (built here by
 ``tearsheet.tearsheet_job``, so bad input raises here, at once) and the page is
-drawn there by ``tearsheet.render_tearsheet``, the very code ``write_tearsheet``
+drawn there by ``tearsheet.tearsheet_html``, the very code ``write_tearsheet``
 runs in-process, while this process writes the rest of the run folder.
+
+Drawing early: ``prepare`` starts the page of a provisional result (``backtest run``
+hands it the fast executor's result, which equals backtrader's bit for bit, before
+backtrader runs). ``render`` then keeps that page when its own job is the same
+(``TearsheetJob.same_as``) and starts a new one otherwise, so a page always shows the
+result it is saved with.
 
 Contract:
 
@@ -14,22 +20,25 @@ Contract:
   and matplotlib's threads may already exist). It ignores SIGINT: Ctrl-C reaches
   this process, whose ``close`` (also on ``with`` exit, error or not) terminates
   the worker and waits for it, so no process outlives the command.
-- ``PendingTearsheet.result()`` returns the path or raises what the render raised
-  in the worker (same type and message). If the worker died (``BrokenProcessPool``:
-  killed, out of memory) the page is rendered in this process instead: slower,
-  same bytes; the temporary file a worker killed mid-render left is deleted first.
+- The worker draws in a private temporary folder this process made and removes on
+  ``close``, and hands the page back as text; only this process writes the target
+  (atomically), so a worker killed mid-render leaves nothing in the run folder.
+- ``PendingTearsheet.result()`` writes the page and returns its path, or raises what
+  the render raised in the worker (same type and message). If the worker died
+  (``BrokenProcessPool``: killed, out of memory) the page is rendered in this process
+  instead: slower, same bytes.
 - From a script of your own: ``spawn`` re-imports the main module in the worker, so
   start the worker under ``if __name__ == "__main__":`` (as for any multiprocessing).
 - ``PendingTearsheet.abort()`` stops the render (terminating the worker when it has
-  begun) and returns once nothing can write to the target folder any more: call it
-  before removing a staging folder the page was going into.
+  begun).
 """
 
 from __future__ import annotations
 
-import glob
 import multiprocessing
+import shutil
 import signal
+import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -53,54 +62,53 @@ def _warm_up() -> None:
     warm_up()
 
 
-def _render(job: TearsheetJob, path: Path) -> Path:
-    from backtests.reports.tearsheet import render_tearsheet
+def _html(job: TearsheetJob, workdir: Path) -> str:
+    from backtests.reports.tearsheet import tearsheet_html
 
-    return render_tearsheet(job, path)
-
-
-def _remove_leftovers(path: Path) -> None:
-    """Delete the temporary page a worker killed mid-render left beside ``path`` (``atomic_write``'s)."""
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        tmp.unlink(missing_ok=True)
+    return tearsheet_html(job, workdir)
 
 
 @dataclass
 class PendingTearsheet:
-    """A tearsheet being rendered by a ``TearsheetWorker`` into ``path``."""
+    """A tearsheet being rendered by a ``TearsheetWorker``, to be written to ``path``."""
 
     worker: TearsheetWorker
-    future: Future[Path]
+    future: Future[str]
     job: TearsheetJob
     path: Path
 
     def result(self) -> Path:
-        """Wait for the page; the worker's exception as is; rendered here if the worker died."""
+        """Wait for the page and write it; the worker's exception as is; rendered here if the worker died."""
+        from backtests.atomic import atomic_write_text
+        from backtests.reports.tearsheet import render_tearsheet
+
         try:
-            return self.future.result()
+            return atomic_write_text(self.path, self.future.result())
         except BrokenProcessPool:
-            _remove_leftovers(self.path)
-            return _render(self.job, self.path)
+            return render_tearsheet(self.job, self.path)
 
     def abort(self) -> None:
-        """Stop the render; on return nothing writes into ``path``'s folder any more."""
-        if not self.future.cancel() and not self.future.done():
-            self.worker.close()
+        """Stop the render (nothing was written yet: only ``result`` writes)."""
+        self.worker.cancel(self.future)
 
 
 class TearsheetWorker:
     """One spawned process that renders tearsheets; use as a context manager (``with``).
 
     ``start()`` (or entering ``with``) launches it and begins its imports;
+    ``prepare(result, ...)`` starts drawing a provisional result's page;
     ``render(result, path, ...)`` takes the arguments of ``write_tearsheet``.
     """
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._workdir: Path | None = None
+        self._prepared: tuple[TearsheetJob, Future[str]] | None = None
 
     def start(self) -> Self:
         """Launch the worker and start importing quantstats there; returns ``self``."""
         if self._pool is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="geohedge-tearsheet-"))
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -109,21 +117,47 @@ class TearsheetWorker:
             self._pool.submit(_warm_up)
         return self
 
-    def render(
-        self, result: RunResult, path: Path, *, top_html: str = "", benchmark: Comparator = None
-    ) -> PendingTearsheet:
-        """Start rendering the tearsheet of ``result`` into ``path`` (see ``write_tearsheet``)."""
+    def _submit(self, job: TearsheetJob) -> Future[str]:
+        pool = self.start()._pool
+        assert pool is not None and self._workdir is not None
+        try:
+            return pool.submit(_html, job, self._workdir)
+        except BrokenProcessPool:  # died while warming up: rendered in this process, on result()
+            future: Future[str] = Future()
+            future.set_exception(BrokenProcessPool("the tearsheet worker died"))
+            return future
+
+    def prepare(self, result: RunResult, *, top_html: str = "", benchmark: Comparator = None) -> None:
+        """Start drawing the page ``render`` would draw for ``result`` (the same arguments, no path)."""
         from backtests.reports.tearsheet import tearsheet_job
 
         job = tearsheet_job(result, top_html=top_html, benchmark=benchmark)
-        pool = self.start()._pool
-        assert pool is not None
-        try:
-            future = pool.submit(_render, job, Path(path))
-        except BrokenProcessPool:  # died while warming up: render in this process, on result()
-            future = Future()
-            future.set_exception(BrokenProcessPool("the tearsheet worker died"))
+        if self._prepared is not None:
+            self.cancel(self._prepared[1])
+        self._prepared = (job, self._submit(job))
+
+    def render(
+        self, result: RunResult, path: Path, *, top_html: str = "", benchmark: Comparator = None
+    ) -> PendingTearsheet:
+        """Start rendering the tearsheet of ``result`` for ``path`` (see ``write_tearsheet``); a page
+        ``prepare`` started for the same job is kept, any other is stopped."""
+        from backtests.reports.tearsheet import tearsheet_job
+
+        job = tearsheet_job(result, top_html=top_html, benchmark=benchmark)
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0].same_as(job):
+            future = prepared[1]
+        else:
+            if prepared is not None:
+                self.cancel(prepared[1])
+            future = self._submit(job)
         return PendingTearsheet(self, future, job, Path(path))
+
+    def cancel(self, future: Future[str]) -> None:
+        """Drop a render: not begun, it never runs; begun, the worker is stopped (a new one starts
+        on the next ``render``)."""
+        if not future.cancel() and not future.done():
+            self.close()
 
     def pids(self) -> list[int]:
         """The worker's process id (empty before ``start`` and after ``close``)."""
@@ -132,7 +166,7 @@ class TearsheetWorker:
 
     def close(self) -> None:
         """Terminate the worker (whatever it is doing) and wait until it is gone."""
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._prepared = self._pool, None, None
         if pool is None:
             return
         # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
@@ -143,6 +177,9 @@ class TearsheetWorker:
         for process in processes:
             process.join()
         pool.shutdown(wait=True, cancel_futures=True)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
     def __enter__(self) -> Self:
         return self.start()
