@@ -29,3 +29,46 @@ def test_root_help_imports_no_heavy_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out, out
     assert "sweep" in out and "Example:" in out
+
+
+def test_run_starts_the_tearsheet_worker_before_pandas_and_the_page_before_matplotlib(tmp_path) -> None:
+    """The worker's imports overlap this process's, and the early page's job is handed over (the
+    first ``_submit``) before this process loads matplotlib (its own charts come after backtrader):
+    both are on the critical path."""
+    code = (
+        "import sys\n"
+        "from backtests.reports import worker\n"
+        "seen = {}\n"
+        "def spy(name):\n"
+        "    original = getattr(worker.TearsheetWorker, name)\n"
+        "    def wrapped(self, *args, **kwargs):\n"
+        "        seen.setdefault(name, sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules))\n"
+        "        return original(self, *args, **kwargs)\n"
+        "    setattr(worker.TearsheetWorker, name, wrapped)\n"
+        "spy('start'); spy('_submit')\n"
+        "from backtests.cli import cli\n"
+        "try:\n"
+        f"    cli(['run', 'tariff-shock-hedge', '--source', 'demo', '--start', '2019-01-02', '--end', '2019-03-29',"
+        f" '--out', {str(tmp_path / 'run')!r}], prog_name='backtest')\n"
+        "except SystemExit:\n    pass\n"
+        "print('SEEN', seen)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "SEEN {'start': [], '_submit': ['pandas']}" in out, out
+
+
+def test_the_tearsheet_worker_imports_yfinance_only_when_something_uses_it() -> None:
+    """In the tearsheet worker: quantstats imports yfinance for downloads a tearsheet never makes; the
+    stand-in defers it, and the first real use gets the real module (then every ``import yfinance`` does)."""
+    code = (
+        "import sys\n"
+        "from backtests.reports.worker import _warm_up\n"
+        "_warm_up()  # what the tearsheet worker runs first\n"
+        "print('LOADED', [m for m in ('yfinance.multi', 'requests', 'curl_cffi', 'peewee') if m in sys.modules])\n"
+        "import quantstats._compat\n"
+        "download = quantstats._compat.yf.download\n"
+        "import yfinance\n"
+        "print('REAL', download is yfinance.download, yfinance.__file__.endswith('__init__.py'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "LOADED []" in out and "REAL True True" in out, out

@@ -110,7 +110,7 @@ def run_command(
     # the spec, loads and runs (an error on the way simply closes it).
     with nullcontext() if no_tearsheet else TearsheetWorker() as renderer:
         from backtests.pipeline import reproducible_spec, run_strategy
-        from backtests.reports.artifacts import tearsheet_nav
+        from backtests.reports.navigation import tearsheet_nav
         from backtests.reports.index import rebuild_index
 
         spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())

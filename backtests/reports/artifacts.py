@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +28,10 @@ import pandas as pd
 
 from backtests.atomic import atomic_write_text
 from backtests.attribution import EPISODE_COLUMNS
-from backtests.paths import reports_dir
 from backtests.reports.folders import staged_folder
-from backtests.reports.index import INDEX_PAGE
 from backtests.reports.jsonsafe import canonical
-from backtests.reports.pages import EVENTS_PAGE, TEARSHEET_PAGE, events_page, run_nav
+from backtests.reports.navigation import EVENTS_PAGE, TEARSHEET_PAGE, index_href, tearsheet_nav
+from backtests.reports.pages import events_page
 from backtests.reports.tearsheet import Comparator, write_tearsheet
 from backtests.results import RunResult
 from backtests.triggers.context import FIRING_COLUMNS
@@ -107,16 +105,6 @@ def _manifest(
     return json.dumps(canonical(manifest), indent=2, sort_keys=True, default=str) + "\n"
 
 
-def _index_href(target: Path) -> str:
-    """The link from run folder ``target`` to the reports index."""
-    return Path(os.path.relpath(os.path.abspath(reports_dir() / INDEX_PAGE), os.path.abspath(target))).as_posix()
-
-
-def tearsheet_nav(folder: str | os.PathLike) -> str:
-    """The nav bar atop the tearsheet of a run saved in ``folder`` (``TearsheetWorker.prepare``'s ``top_html``)."""
-    return run_nav(_index_href(Path(folder)), tearsheet=True)
-
-
 def write_run(
     result: RunResult,
     folder: Path,
@@ -138,7 +126,7 @@ def write_run(
     index (``index.rebuild_index``) when the run sits in the reports root.
     """
     target = Path(folder)
-    index_href = _index_href(target)
+    to_index = index_href(target)
     nav = tearsheet_nav(target)
     with staged_folder(target, kind="run", force=force) as stage:
         page = stage / TEARSHEET_PAGE
@@ -152,7 +140,7 @@ def write_run(
                 **_data_files(result),
                 "config.toml": result.spec_toml,
                 METRICS: metrics_json(result.metrics),
-                EVENTS_PAGE: events_page(result, index_href=index_href, tearsheet=tearsheet),
+                EVENTS_PAGE: events_page(result, index_href=to_index, tearsheet=tearsheet),
             }
             files = {
                 Path(name).stem: atomic_write_text(stage / name, text)

@@ -39,31 +39,14 @@ from backtests.reports.markup import (
     html_formatter,
     is_missing,
     money,
-    nav_bar,
     num,
     page,
     pct,
     synthetic_banner,
     table,
 )
+from backtests.reports.navigation import run_nav
 from backtests.results import RunResult
-
-EVENTS_PAGE = "events.html"
-TEARSHEET_PAGE = "tearsheet.html"
-
-
-def run_nav(index_href: str, *, tearsheet: bool) -> str:
-    """The link bar atop a run's tearsheet and events page (no tearsheet link if none written)."""
-    return nav_bar(
-        [
-            *([(TEARSHEET_PAGE, "Tearsheet")] if tearsheet else []),
-            (EVENTS_PAGE, "Hedge & events"),
-            (f"{EVENTS_PAGE}#episodes", "Episodes"),
-            (f"{EVENTS_PAGE}#event-study", "Event study"),
-            (index_href, "All runs"),
-        ]
-    )
-
 
 def safe_url(source: str) -> str:
     """``source`` if it is an http(s) URL, else empty (no ``javascript:`` or relative links)."""

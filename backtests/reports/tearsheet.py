@@ -37,8 +37,8 @@ What we change around ``quantstats.reports.html``:
   drawing) in their metadata.
 
 Two steps, so the slow one can run in another process (``reports.worker``):
-``tearsheet_job`` (checks, names, title; nothing drawn) gives a small picklable
-``TearsheetJob``; ``tearsheet_html`` fills the template (our EOY chart drawn) and runs
+``tearsheet_job`` (``reports.tearsheet_job``: checks, names, title; nothing drawn, no
+matplotlib) gives a small picklable ``TearsheetJob``; ``tearsheet_html`` fills the template (our EOY chart drawn) and runs
 quantstats on it, returning the page (``render_tearsheet`` writes it atomically).
 ``write_tearsheet`` is the two in a row. ``TearsheetJob.same_as`` tells whether two jobs
 draw the same page (a page drawn early, from the fast executor, is kept when backtrader's
@@ -54,7 +54,6 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,10 +62,10 @@ import matplotlib as mpl
 import pandas as pd
 
 from backtests.atomic import atomic_write_text
-from backtests.errors import UserInputError
 from backtests.reports.charts import eoy_chart
 from backtests.reports.markup import asset, esc, synthetic_banner
 from backtests.reports.quantstats_fast import stand_ins, swapped
+from backtests.reports.tearsheet_job import Comparator, TearsheetJob, tearsheet_job
 from backtests.results import RunResult
 
 
@@ -129,108 +128,6 @@ def quiet_quantstats() -> Iterator[Any]:
             yield qs
     finally:
         font_logger.removeFilter(font_filter)
-
-
-def series_for_quantstats(returns: pd.Series, name: str) -> pd.Series:
-    """Daily returns with a tz-naive, midnight index and the display ``name``."""
-    index = pd.DatetimeIndex(returns.index)
-    if index.tz is not None:
-        index = index.tz_localize(None)
-    return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=name)
-
-
-Comparator = str | pd.Series | None
-
-
-def comparator(result: RunResult, benchmark: Comparator = None) -> tuple[str, pd.Series, str]:
-    """``(name, daily returns, what it is)`` of the series the tearsheet compares against.
-
-    ``None``: the spec's benchmark; ``"base"``: the counterfactual base; a Series: another
-    ticker's daily returns, named by the ticker (reindexed to the run calendar, 0 where missing).
-    """
-    if benchmark is None:
-        return (
-            f"{result.benchmark} (benchmark)",
-            result.benchmark_returns,
-            f"the spec's benchmark, {result.benchmark}",
-        )
-    if isinstance(benchmark, pd.Series):
-        ticker = str(benchmark.name or "other")
-        returns = benchmark.reindex(result.returns.index).fillna(0.0)
-        return ticker, returns, f"{ticker}, chosen with --tearsheet-benchmark"
-    if benchmark == "base":
-        if result.base_returns is None:
-            raise UserInputError("this run has no base to compare with; use the benchmark")
-        label = result.base_label
-        return (
-            label,
-            result.base_returns,
-            f"the {label} portfolio: the same spec with the response switched off",
-        )
-    raise UserInputError(
-        f"tearsheet benchmark {benchmark!r} is not allowed; use base or a ticker of the data"
-    )
-
-
-def tearsheet_title(result: RunResult, against: str | None = None) -> str:
-    """``strategy vs NAME, YYYY-MM-DD to YYYY-MM-DD, data: label`` (synthetic data said so)."""
-    return (
-        f"{result.strategy} vs {against or result.benchmark}, "
-        f"{result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}, "
-        f"data: {result.data_description}"
-    )
-
-
-@dataclass(frozen=True)
-class TearsheetJob:
-    """What ``render_tearsheet`` needs, small and picklable (for ``reports.worker``).
-
-    ``returns``/``compared``: daily returns named by their display names (see
-    ``series_for_quantstats``); ``title``: the page title (plain text); ``what``: what
-    ``compared`` is, for the note under the nav bar; ``top_html``: our nav bar;
-    ``synthetic``: demo data (a banner on top).
-    """
-
-    returns: pd.Series
-    compared: pd.Series
-    title: str
-    what: str
-    top_html: str = ""
-    synthetic: bool = False
-
-    def same_as(self, other: TearsheetJob) -> bool:
-        """Would ``other`` draw the same page: equal texts, and both series equal bit for bit
-        (values, dtype, name, index and its unit)?"""
-        return (self.title, self.what, self.top_html, self.synthetic) == (
-            other.title,
-            other.what,
-            other.top_html,
-            other.synthetic,
-        ) and all(
-            a.name == b.name and a.index.dtype == b.index.dtype and a.equals(b)
-            for a, b in ((self.returns, other.returns), (self.compared, other.compared))
-        )
-
-
-def tearsheet_job(
-    result: RunResult, *, top_html: str = "", benchmark: Comparator = None
-) -> TearsheetJob:
-    """The tearsheet of ``result`` ready to render, ``top_html`` on top; ``benchmark``: see ``comparator``.
-
-    Cheap (nothing is drawn) and raises here (``UserInputError`` for a bad ``benchmark``).
-    """
-    strategy_name = result.strategy
-    benchmark_name, benchmark_returns, what = comparator(result, benchmark)
-    if benchmark_name == strategy_name:
-        benchmark_name = f"{benchmark_name} (comparison)"
-    return TearsheetJob(
-        returns=series_for_quantstats(result.returns, strategy_name),
-        compared=series_for_quantstats(benchmark_returns, benchmark_name),
-        title=tearsheet_title(result, benchmark_name),
-        what=what,
-        top_html=top_html,
-        synthetic=result.synthetic,
-    )
 
 
 def _template(job: TearsheetJob) -> str:

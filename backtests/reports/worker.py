@@ -4,7 +4,7 @@ Rendering the tearsheet is the slowest part of a run (importing quantstats, seab
 and scipy.stats, then drawing its charts). A worker started before the data are
 loaded does those imports while this process loads and backtests; once a
 ``RunResult`` exists, ``render`` hands it a small ``TearsheetJob`` (built here by
-``tearsheet.tearsheet_job``, so bad input raises here, at once) and the page is
+``tearsheet_job.tearsheet_job``, pandas only, so bad input raises here, at once) and the page is
 drawn there by ``tearsheet.tearsheet_html``, the very code ``write_tearsheet``
 runs in-process, while this process writes the rest of the run folder.
 
@@ -35,10 +35,14 @@ Contract:
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import multiprocessing
 import shutil
 import signal
+import sys
 import tempfile
+import types
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -47,7 +51,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:  # the heavy modules load in the worker first; here only once a job is built
-    from backtests.reports.tearsheet import Comparator, TearsheetJob
+    from backtests.reports.tearsheet_job import Comparator, TearsheetJob
     from backtests.results import RunResult
 
 
@@ -56,9 +60,30 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _import_on_first_use(name: str) -> None:
+    """Put a stand-in for module ``name`` in ``sys.modules`` that imports the real one the first time
+    one of its attributes is read (from then on every ``import name`` gets the real one). Nothing if
+    ``name`` is imported already or not installed."""
+    if name in sys.modules or importlib.util.find_spec(name) is None:
+        return
+    stand_in = types.ModuleType(name, f"{name}, imported on first use")
+
+    def __getattr__(attribute: str) -> Any:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
+    stand_in.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
+
+
 def _warm_up() -> None:
+    """The worker's first task. quantstats imports yfinance (with requests, curl_cffi, bs4 and
+    peewee: about 0.3 s) for downloads a tearsheet never makes (every series is given): in this
+    process, which runs nothing else, yfinance is imported on first use."""
     from backtests.reports.tearsheet import warm_up
 
+    _import_on_first_use("yfinance")
     warm_up()
 
 
@@ -129,7 +154,7 @@ class TearsheetWorker:
 
     def prepare(self, result: RunResult, *, top_html: str = "", benchmark: Comparator = None) -> None:
         """Start drawing the page ``render`` would draw for ``result`` (the same arguments, no path)."""
-        from backtests.reports.tearsheet import tearsheet_job
+        from backtests.reports.tearsheet_job import tearsheet_job
 
         job = tearsheet_job(result, top_html=top_html, benchmark=benchmark)
         if self._prepared is not None:
@@ -141,7 +166,7 @@ class TearsheetWorker:
     ) -> PendingTearsheet:
         """Start rendering the tearsheet of ``result`` for ``path`` (see ``write_tearsheet``); a page
         ``prepare`` started for the same job is kept, any other is stopped."""
-        from backtests.reports.tearsheet import tearsheet_job
+        from backtests.reports.tearsheet_job import tearsheet_job
 
         job = tearsheet_job(result, top_html=top_html, benchmark=benchmark)
         prepared, self._prepared = self._prepared, None
