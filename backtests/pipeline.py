@@ -55,8 +55,11 @@ def run_strategy(
     unhedged = ResponseArrays.of([{**spec.response, "hedge_fraction": 0.0}])
     base = _execute(compiled, unhedged, compiled.base, "fast")
 
+    manifest = build_manifest(inputs, command_line, executor)  # fingerprints every price: once
+
     def assemble(execution: ExecutionResult, executor: str) -> RunResult:
-        return _result(inputs, compiled, level, exposure, targets, execution, base, command_line, executor)
+        ran = {**manifest, "executors": {**manifest["executors"], "strategy": executor}}
+        return _result(inputs, compiled, level, exposure, targets, execution, base, ran)
 
     if on_preview is not None and executor != "fast":
         on_preview(assemble(_execute(compiled, response, targets, "fast"), "fast"))
@@ -71,8 +74,7 @@ def _result(
     targets: pd.DataFrame,
     execution: ExecutionResult,
     base: ExecutionResult,
-    command_line: Sequence[str],
-    executor: str,
+    manifest: dict,
 ) -> RunResult:
     """The ``RunResult`` of one execution of the strategy and of its base."""
     from backtests.attribution import attribute
@@ -115,7 +117,7 @@ def _result(
         firings=compiled.firings(),
         events=inputs.events,
         metrics={"strategy": strategy_metrics, "benchmark": summary_metrics(bench_returns), "base": base_metrics},
-        manifest=build_manifest(inputs, command_line, executor),
+        manifest=manifest,
         hedge_tickers=tuple(spec.hedge),
         base_returns=base.returns.rename(base_label(spec)),
         base_equity=base.equity,

@@ -80,7 +80,7 @@ def test_no_rejections_with_full_investment_and_commission() -> None:
 def test_without_the_trim_backtrader_rejects_and_we_raise(monkeypatch: pytest.MonkeyPatch) -> None:
     from backtests.execution import backtrader_exec
 
-    def untrimmed(q, p, cash, target, commission, slippage, delta):  # naive sizing: no cash trim
+    def untrimmed(q, avg, p, cash, target, commission, slippage, delta):  # naive sizing: no cash trim
         delta[:] = target * (cash + float(q @ p)) / p - q
 
     monkeypatch.setattr(backtrader_exec, "plan_trades", untrimmed)

@@ -124,7 +124,7 @@ def test_row_changed_tolerance() -> None:
 def test_plan_trades_sells_then_trims_buys_to_cash() -> None:
     q, p = np.array([10.0, 0.0]), np.array([100.0, 50.0])  # all in A, no cash
     delta = np.empty(2)
-    plan_trades(q, p, 0.0, np.array([0.0, 1.0]), 0.001, 0.002, delta)
+    plan_trades(q, p, p, 0.0, np.array([0.0, 1.0]), 0.001, 0.002, delta)  # bought at today's prices
     proceeds = 10 * 100 * 0.998 * (1 - 0.001)
     assert delta[0] == -10.0
     # buy sized to the proceeds less the safety margin, at 50 * 1.002 plus commission
@@ -135,11 +135,12 @@ def test_plan_trades_sells_then_trims_buys_to_cash() -> None:
 def test_plan_trades_fractional_and_dust() -> None:
     delta = np.empty(2)
     plan_trades(
-        np.zeros(2), np.array([333.33, 10.0]), 1000.0, np.array([0.5, 0.0]), 0.0, 0.0, delta
+        np.zeros(2), np.zeros(2), np.array([333.33, 10.0]), 1000.0, np.array([0.5, 0.0]), 0.0, 0.0, delta
     )
     assert delta[0] == pytest.approx(500.0 / 333.33)
     plan_trades(
         np.array([1.0, 0.0]),
+        np.array([100.0, 0.0]),
         np.array([100.0, 10.0]),
         0.0,
         np.array([1.0 - 1e-12, 1e-12]),
@@ -164,7 +165,7 @@ def test_plan_trades_never_overspends(
     q_arr, p = np.array(q), np.array([20.0, 35.5, 101.0])
     target = np.array(raw) / max(sum(raw), 1.0)
     delta = np.empty(3)
-    plan_trades(q_arr, p, cash, target, comm, slip, delta)
+    plan_trades(q_arr, p * 1.3, p, cash, target, comm, slip, delta)  # bought 30% higher
     assert np.all(q_arr + delta >= 0.0)
     sells = np.clip(-delta, 0, None) * p * (1 - slip) * (1 - comm)
     buys = np.clip(delta, 0, None) * p * (1 + slip) * (1 + comm)
@@ -239,7 +240,8 @@ def test_block_rules_equal_the_plain_rules_per_column(seed: int, m: int, drift: 
         )
     picked = rng.random(m) > 0.4
     delta = np.full((n, m), np.nan)
-    size_trades(q, p, cash, value, target, 0.001, 0.002, picked, delta, np.empty((3, m)))
+    avg = p[:, None] * rng.uniform(0.5, 2.0, (n, m))  # the entry prices: sells book through them
+    size_trades(q, avg, p, cash, value, target, 0.001, 0.002, picked, delta, np.empty((3, m)))
     for k in range(m):
         expected = (
             _plain_plan(q[:, k], p, cash[k], target[:, k], 0.001, 0.002) if picked[k] else [0.0] * n

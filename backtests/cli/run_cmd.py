@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from backtests.cli.common import (
     note,
     open_in_browser,
 )
+
+if TYPE_CHECKING:
+    from backtests.results import RunResult
 
 
 def synthetic_banner() -> str:
@@ -110,8 +114,8 @@ def run_command(
     # the spec, loads and runs (an error on the way simply closes it).
     with nullcontext() if no_tearsheet else TearsheetWorker() as renderer:
         from backtests.pipeline import reproducible_spec, run_strategy
-        from backtests.reports.navigation import tearsheet_nav
         from backtests.reports.index import rebuild_index
+        from backtests.reports.navigation import tearsheet_nav
 
         spec = data.spec(strategy, (f"benchmark={benchmark}",) if benchmark else ())
         # Progress only where loading may take a while (cache, Yahoo, demo); a --prices folder reads at once,
@@ -123,7 +127,7 @@ def run_command(
         comparison = _tearsheet_benchmark(tearsheet_benchmark, inputs)
         with run_folder(target, spec.name, reproducible_spec(inputs).to_toml()) as folder:
 
-            def draw_early(preview) -> None:  # the fast executor's result, bit-identical to backtrader's
+            def draw_early(preview: RunResult) -> None:  # the fast executor's result: backtrader's, bit for bit
                 renderer.prepare(preview, top_html=tearsheet_nav(folder), benchmark=comparison)
 
             note(f"Running {spec.name} on {executor}, {inputs.start:%Y-%m-%d} to {inputs.end:%Y-%m-%d}...")

@@ -119,7 +119,8 @@ class _TargetStrategy(bt.Strategy):
         ):
             return
         delta = np.empty(len(q))
-        plan_trades(q, p, cash, target, plan.costs.commission, plan.costs.slippage, delta)
+        avg = np.array([self.getposition(d).price for d in self.datas], dtype=float)
+        plan_trades(q, avg, p, cash, target, plan.costs.commission, plan.costs.slippage, delta)
         for i in np.flatnonzero(delta < 0):
             self.sell(data=self.datas[i], size=float(-delta[i]))
         for i in np.flatnonzero(delta > 0):

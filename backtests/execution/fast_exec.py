@@ -53,10 +53,10 @@ from backtests.execution.rules import (
     CostModel,
     RebalanceRule,
     aligned_targets,
-    listed_prices,
     average_price,
     book_buy,
     book_sell,
+    listed_prices,
     mark_to_market,
     row_changed,
     scheduled_days,
@@ -103,7 +103,7 @@ def _trade(q, avg, p, cash, value, target, commission, slippage, due, delta, wor
     ``q``, ``avg`` (N x M: shares, backtrader's average entry price), ``cash``, ``traded`` (M,) are
     updated in place; ``value`` (M,), the pre-trade equity, becomes the post-trade equity;
     ``delta`` (N x M) and ``work`` (3 x M) are scratch."""
-    size_trades(q, p, cash, value, target, commission, slippage, due, delta, work)
+    size_trades(q, avg, p, cash, value, target, commission, slippage, due, delta, work)
     n, m = q.shape
     for i in range(n):  # sells first; selects, not branches: SIMD across k
         fill = p[i] * (1.0 - slippage)
@@ -163,8 +163,9 @@ def _block(
     Exposure source: with a non-empty ``signal`` (calendar days), ``fraction * level`` with
     the level stepped by ``hedge_step`` every calendar day and ``day_of[d]`` the run day of
     calendar day ``d`` (-1 outside the run); otherwise ``exposure[c, t]``. ``static[t]``: base
-    and shift rows equal those of ``t - 1``. When ``holdings`` is T x N, lane 0's post-trade
-    holdings and cash, and the share change of each fill (``sizes``, T x N), are traced.
+    and shift rows equal those of ``t - 1``. When ``holdings`` is T x N (one lane: ``rows`` of
+    length 1), its post-trade holdings and cash, and the share change of each fill (``sizes``,
+    T x N), are traced.
 
     Days on which only some lanes trade move those lanes into packed scratch columns, size
     and fill them there, and move them back, so the cost follows the number of trades.
@@ -341,12 +342,9 @@ def _block(
             holdings[t] = q[:, 0]
             cash_path[t] = cash[0]
             sizes[t] = 0.0
-            if count == m:
+            if count == m:  # tracing runs one lane (m == 1), so it traded exactly when all did
                 for i in range(n):
                     sizes[t, i] = delta[i * m]
-            elif count > 0 and pick[0] == 0:
-                for i in range(n):
-                    sizes[t, i] = pack_delta[i * count]
     traded[rows] = notional
 
 
@@ -735,10 +733,9 @@ def _traced(
     and fills traced: the ``ExecutionResult`` ``run_backtrader`` gives for it, bit for bit."""
     n_days, n = market.prices.shape
     holdings, cash_path, sizes = np.empty((n_days, n)), np.empty(n_days), np.empty((n_days, n))
-    equity = np.empty((1, n_days))
-    _execute(market, costs, rebalance, cash, equity, trace=(holdings, cash_path, sizes), **source)
+    _execute(market, costs, rebalance, cash, np.empty((1, n_days)), trace=(holdings, cash_path, sizes), **source)
     trades = _fills(dates, tickers, market.prices, sizes, costs)
-    return build_result(dates, tickers, market.prices, holdings, cash_path, float(cash), trades, equity=equity[0])
+    return build_result(dates, tickers, market.prices, holdings, cash_path, float(cash), trades)
 
 
 def _fills(

@@ -56,22 +56,18 @@ def build_result(
     cash: float,
     trades: pd.DataFrame,
     rejected_orders: int = 0,
-    equity: np.ndarray | None = None,
 ) -> ExecutionResult:
     """Assemble an ``ExecutionResult`` from post-trade ``holdings`` (T x N) and ``cash_path`` (T).
 
     ``prices`` are the (placeholder-filled) closes the holdings are marked at, ``cash`` the
     starting cash; equity is ``cash_t + sum_i q_i p_i`` summed in ticker order, as the fast kernel
-    marks it, or ``equity`` as the executor marked it (the kernel's own sums).
+    marks it (so a run's returns equal a sweep's bit for bit).
     """
     index = pd.DatetimeIndex(dates, name="date")
     positions = holdings * prices
-    if equity is None:  # summed as ``rules.mark_to_market`` sums: cash, then each ticker in order
-        equity_values = np.array(cash_path, dtype=float)
-        for column in positions.T:
-            equity_values += column
-    else:
-        equity_values = np.asarray(equity, dtype=float)
+    equity_values = np.array(cash_path, dtype=float)  # as ``rules.mark_to_market``: cash, then each ticker
+    for column in positions.T:
+        equity_values += column
     equity = pd.Series(equity_values, index=index, name="equity")
     previous = np.concatenate(([cash], equity_values[:-1]))
     returns = pd.Series(equity_values / previous - 1.0, index=index, name="returns")

@@ -288,6 +288,7 @@ def average_price(avg: float, held: float, size: float, fill: float, after: floa
 @numba.njit(cache=True, error_model="numpy")
 def size_trades(
     q: np.ndarray,
+    avg: np.ndarray,
     p: np.ndarray,
     cash: np.ndarray,
     value: np.ndarray,
@@ -302,11 +303,13 @@ def size_trades(
 
     ``q``, ``target`` and ``delta`` are ``N x M``, ``cash``, ``value`` and ``due`` ``(M,)``: column
     ``k`` is one configuration; columns with ``due[k]`` False get 0. ``value`` is the pre-trade
-    equity ``V = cash + sum_i q_i p_i`` (``mark_to_market``); ``work`` is ``3 x M`` scratch.
+    equity ``V = cash + sum_i q_i p_i`` (``mark_to_market``); ``avg`` (``N x M``) the positions'
+    average entry prices (``book_sell`` needs them); ``work`` is ``3 x M`` scratch.
     Per configuration: ``d_i = W_i V / p_i - q_i`` (all of ``q_i`` when ``W_i = 0``),
     0 when ``|d_i| p_i < DUST * V``. Sells are full-size; buys are scaled by one factor
     ``k <= 1`` so that their cost at ``p(1+slip)`` plus commission fits the cash after sells
-    (at ``p(1-slip)``, less commission) minus ``CASH_SAFETY * V``; a scaled buy below the dust
+    (at ``p(1-slip)``, less commission, exactly as ``book_sell`` books them) minus
+    ``CASH_SAFETY * V``; a scaled buy below the dust
     size is dropped. Prices must be positive (a zero price gives inf/NaN, not an exception).
     """
     n, m = q.shape
@@ -321,9 +324,11 @@ def size_trades(
         for k in range(m):
             d = -q[i, k] if target[i, k] == 0.0 else target[i, k] * value[k] / p[i] - q[i, k]
             delta[i, k] = 0.0 if (not due[k]) | (abs(d) * p[i] < DUST * value[k]) else d
-        for k in range(m):
-            sold = -delta[i, k] * sell_fill
-            cash_after_sells[k] += (sold - commission * sold) if delta[i, k] < 0.0 else 0.0
+        for k in range(m):  # the cash the sells will book, exactly (``book_sell``)
+            d = delta[i, k]
+            cash_after_sells[k] = (
+                book_sell(cash_after_sells[k], avg[i, k], d, sell_fill, commission) if d < 0.0 else cash_after_sells[k]
+            )
         for k in range(m):
             d = delta[i, k]
             buy_cost[k] += (d * buy_fill + commission * d * buy_fill) if d > 0.0 else 0.0
@@ -345,6 +350,7 @@ def size_trades(
 @numba.njit(cache=True)
 def plan_trades(
     q: np.ndarray,
+    avg: np.ndarray,
     p: np.ndarray,
     cash: float,
     target: np.ndarray,
@@ -352,13 +358,14 @@ def plan_trades(
     slippage: float,
     delta: np.ndarray,
 ) -> None:
-    """``size_trades`` for one configuration: fill ``delta`` (``(N,)``) from ``q`` and ``target``."""
+    """``size_trades`` for one configuration: fill ``delta`` (``(N,)``) from ``q``, ``avg`` and ``target``."""
     block_q = np.ascontiguousarray(q).reshape((-1, 1))
     block_cash, value = np.array([cash]), np.empty(1)
     mark_to_market(block_q, p, block_cash, value)
     out = np.empty((q.shape[0], 1))
     size_trades(
         block_q,
+        np.ascontiguousarray(avg).reshape((-1, 1)),
         p,
         block_cash,
         value,

@@ -30,7 +30,12 @@ from backtests.atomic import atomic_write_text
 from backtests.attribution import EPISODE_COLUMNS
 from backtests.reports.folders import staged_folder
 from backtests.reports.jsonsafe import canonical
-from backtests.reports.navigation import EVENTS_PAGE, TEARSHEET_PAGE, index_href, tearsheet_nav
+from backtests.reports.navigation import (
+    EVENTS_PAGE,
+    TEARSHEET_PAGE,
+    index_href,
+    tearsheet_nav,
+)
 from backtests.reports.pages import events_page
 from backtests.reports.tearsheet import Comparator, write_tearsheet
 from backtests.results import RunResult

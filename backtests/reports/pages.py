@@ -48,6 +48,7 @@ from backtests.reports.markup import (
 from backtests.reports.navigation import run_nav
 from backtests.results import RunResult
 
+
 def safe_url(source: str) -> str:
     """``source`` if it is an http(s) URL, else empty (no ``javascript:`` or relative links)."""
     return source if source.lower().startswith(("http://", "https://")) else ""

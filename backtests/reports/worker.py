@@ -81,9 +81,9 @@ def _warm_up() -> None:
     """The worker's first task. quantstats imports yfinance (with requests, curl_cffi, bs4 and
     peewee: about 0.3 s) for downloads a tearsheet never makes (every series is given): in this
     process, which runs nothing else, yfinance is imported on first use."""
+    _import_on_first_use("yfinance")  # before anything that could import quantstats
     from backtests.reports.tearsheet import warm_up
 
-    _import_on_first_use("yfinance")
     warm_up()
 
 
@@ -134,12 +134,16 @@ class TearsheetWorker:
         """Launch the worker and start importing quantstats there; returns ``self``."""
         if self._pool is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="geohedge-tearsheet-"))
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_sigint,
-            )
-            self._pool.submit(_warm_up)
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_ignore_sigint,
+                )
+                self._pool.submit(_warm_up)
+            except BaseException:  # ``with`` never reaches ``close`` when entering fails
+                self.close()
+                raise
         return self
 
     def _submit(self, job: TearsheetJob) -> Future[str]:
@@ -179,8 +183,9 @@ class TearsheetWorker:
         return PendingTearsheet(self, future, job, Path(path))
 
     def cancel(self, future: Future[str]) -> None:
-        """Drop a render: not begun, it never runs; begun, the worker is stopped (a new one starts
-        on the next ``render``)."""
+        """Drop a render: if it can still be cancelled it never runs; otherwise (begun, or already
+        handed to the worker's queue, which takes two tasks ahead) the worker is stopped, and a new
+        one starts, cold, on the next ``render``."""
         if not future.cancel() and not future.done():
             self.close()
 
@@ -192,8 +197,16 @@ class TearsheetWorker:
     def close(self) -> None:
         """Terminate the worker (whatever it is doing) and wait until it is gone."""
         pool, self._pool, self._prepared = self._pool, None, None
-        if pool is None:
-            return
+        workdir, self._workdir = self._workdir, None
+        try:
+            if pool is not None:
+                self._stop(pool)
+        finally:
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    @staticmethod
+    def _stop(pool: ProcessPoolExecutor) -> None:
         # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
         # cannot be cancelled otherwise, and an idle worker needs no goodbye.
         processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -202,9 +215,6 @@ class TearsheetWorker:
         for process in processes:
             process.join()
         pool.shutdown(wait=True, cancel_futures=True)
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
 
     def __enter__(self) -> Self:
         return self.start()
