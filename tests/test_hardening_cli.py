@@ -540,3 +540,55 @@ def test_a_two_day_run_with_its_tearsheet_prints_no_numpy_warnings(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr and (tmp_path / "run" / "tearsheet.html").exists()
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.5, 4.5])
+def test_ctrl_c_during_a_run_leaves_no_process_folder_or_temporary_file(tmp_path, delay):
+    """Ctrl-C (SIGINT to the terminal's process group) while the spec loads, while backtrader runs
+    beside the early tearsheet, or while the pages are written: exit 130 in one line, the worker
+    gone, the reserved run folder and the worker's private folder removed. Wherever the signal
+    lands the same must hold, so the delays need not be exact."""
+    import signal
+    import sys
+    import time
+
+    reports, scratch = tmp_path / "reports", tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "BACKTEST_REPORTS_DIR": str(reports), "TMPDIR": str(scratch)}
+    code = "import sys; from backtests.cli import main; sys.argv[0] = 'backtest'; main()"
+    args = ["run", "tariff-shock-hedge", "--source", "demo", "--start", "2012-01-02", "--end", "2025-12-31"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(delay)
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+    except ProcessLookupError:
+        pass  # finished first: nothing to interrupt on a fast machine
+    _out, err = process.communicate(timeout=120)
+    if process.returncode == 0:
+        pytest.skip(f"the run finished in under {delay} s")
+    assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", err
+    assert not [c for c in _group_commands(process.pid) if "spawn_main" in c], "the tearsheet worker outlived the run"
+    deadline = time.monotonic() + 10  # multiprocessing's resource tracker follows once the run is gone
+    while _group_commands(process.pid):
+        assert time.monotonic() < deadline, f"outlived the run: {_group_commands(process.pid)}"
+        time.sleep(0.05)
+    assert not any(p.is_dir() for p in (reports / "tariff-shock-hedge").glob("*")) if reports.exists() else True
+    assert list(scratch.iterdir()) == []
+
+
+def _group_commands(group: int) -> list[str]:
+    """Command lines of the live processes in process group ``group`` (Linux ``/proc``)."""
+    commands = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                commands.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+    return commands
