@@ -157,24 +157,7 @@ def test_events_page_fits_its_width(
     """The page never scrolls sideways: wide tables scroll in their own box, and at 1400 px
     none of them needs to (no cut-off last column). Laid out in a frame of that width
     (``FRAME_HOST``: headless Chromium's window is at least 500 px wide)."""
-    import html as html_lib
-
-    html = pages["events"].read_text(encoding="utf-8")
-    probe = pages["events"].with_name(f"events-probe-{width}.html")
-    probe.write_text(html.replace("</body>", MEASURE_OVERFLOW + "</body>"), encoding="utf-8")
-    host = probe.with_name(f"events-host-{width}.html")
-    host.write_text(FRAME_HOST.format(src=probe.name, width=width, height=1600), "utf-8")
-    run = _chromium(
-        chromium,
-        tmp_path / "profile",
-        "--window-size=1500,1700",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        host.as_uri(),
-    )
-    found = re.search(r'data-measured="([^"]*)"', run.stdout)
-    assert found, run.stderr[-2000:]
-    overflow = json.loads(html_lib.unescape(found.group(1)))
+    overflow = _measured_in_frame(chromium, pages["events"], MEASURE_OVERFLOW, width, tmp_path)
     assert overflow["page"] <= 0, overflow
     assert set(overflow["boxes"]) >= {"episodes", "event-study-summary", "event-study-events"}
     if width == 1400:
@@ -268,7 +251,7 @@ MEASURE = (
     "page: document.documentElement.scrollWidth,"
     "unboxed: Array.from(document.querySelectorAll('table.gh'))"
     ".filter(function (t) { return t.scrollWidth > t.parentElement.clientWidth"
-    " && !t.parentElement.matches('div.scroll'); }).length}), '*');</script></body>"
+    " && !t.parentElement.matches('div.scroll'); }).length}), '*');</script>"
 )
 #: Headless Chromium's window is at least 500 px wide: a frame lays the page out narrower.
 FRAME_HOST = (
@@ -279,20 +262,15 @@ FRAME_HOST = (
 )
 
 
-@pytest.mark.parametrize("width", [400, 1400])
-@pytest.mark.parametrize("name", sorted(ATTRIBUTION_DOM))
-def test_attribution_pages_fit_narrow_and_wide_screens(
-    chromium: str, attribution_pages: dict[str, Path], name: str, width: int, tmp_path: Path
-):
-    """The page never scrolls sideways; a table wider than the screen scrolls in its own box."""
+def _measured_in_frame(chromium: str, page: Path, script: str, width: int, tmp_path: Path) -> dict:
+    """What ``script`` (a ``<script>`` posting JSON to its parent) measures on ``page`` laid out in
+    a ``width``-px frame (``FRAME_HOST``)."""
     import html as html_lib
-    import json
 
-    source = attribution_pages[name]
-    measured = source.with_name(f"measured-{width}-{source.name}")
-    measured.write_text(source.read_text(encoding="utf-8").replace("</body>", MEASURE), "utf-8")
-    host = source.with_name(f"host-{width}-{source.name}")
-    host.write_text(FRAME_HOST.format(src=measured.name, width=width, height=1600), "utf-8")
+    probe = page.with_name(f"probe-{width}-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"), "utf-8")
+    host = page.with_name(f"probe-host-{width}-{page.name}")
+    host.write_text(FRAME_HOST.format(src=probe.name, width=width, height=1600), "utf-8")
     run = _chromium(
         chromium,
         tmp_path / "profile",
@@ -303,9 +281,36 @@ def test_attribution_pages_fit_narrow_and_wide_screens(
     )
     found = re.search(r'data-measured="([^"]*)"', run.stdout)
     assert found, run.stderr[-2000:]
-    sizes = json.loads(html_lib.unescape(found.group(1)))
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+MEASURE_TEARSHEET = (
+    "<script>var l = document.getElementById('left'), r = document.getElementById('right');"
+    "parent.postMessage(JSON.stringify({page: document.documentElement.scrollWidth - window.innerWidth,"
+    " side_by_side: r.getBoundingClientRect().top < l.getBoundingClientRect().bottom}), '*');</script>"
+)
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_tearsheet_fits_its_width(chromium: str, pages: dict[str, Path], tmp_path: Path, width: int):
+    """quantstats lays its charts (620 px) and metrics (320 px) side by side: on a desktop they stay
+    so; on a phone they stack at full width and the page does not run off the right edge."""
+    measured = _measured_in_frame(chromium, pages["tearsheet"], MEASURE_TEARSHEET, width, tmp_path)
+    assert measured["page"] <= 0, measured
+    assert measured["side_by_side"] is (width == 1400), measured
+
+
+@pytest.mark.parametrize("width", [400, 1400])
+@pytest.mark.parametrize("name", sorted(ATTRIBUTION_DOM))
+def test_attribution_pages_fit_narrow_and_wide_screens(
+    chromium: str, attribution_pages: dict[str, Path], name: str, width: int, tmp_path: Path
+):
+    """The page never scrolls sideways; a table wider than the screen scrolls in its own box."""
+    source = attribution_pages[name]
+    sizes = _measured_in_frame(chromium, source, MEASURE, width, tmp_path)
     assert sizes["page"] <= width and sizes["unboxed"] == 0, sizes
     shot = tmp_path / f"{name}-{width}.png"
+    host = source.with_name(f"host-{width}-{source.name}")
     host.write_text(FRAME_HOST.format(src=source.name, width=width, height=1600), "utf-8")
     _chromium(
         chromium,

@@ -309,8 +309,7 @@ def size_trades(
     0 when ``|d_i| p_i < DUST * V``. Sells are full-size; buys are scaled by one factor
     ``k <= 1`` so that their cost at ``p(1+slip)`` plus commission fits the cash after sells
     (at ``p(1-slip)``, less commission, exactly as ``book_sell`` books them) minus
-    ``CASH_SAFETY * V``; a scaled buy below the dust
-    size is dropped. Prices must be positive (a zero price gives inf/NaN, not an exception).
+    ``CASH_SAFETY * V``; a scaled buy below the dust size is dropped. Prices must be positive (a zero price gives inf/NaN, not an exception).
     """
     n, m = q.shape
     cash_after_sells, buy_cost, scale = work[0], work[1], work[2]

@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,10 +63,8 @@ def run_folder(out: Path | None, strategy: str, spec_toml: str) -> Iterator[Path
     try:
         yield folder
     except BaseException:
-        try:
-            folder.rmdir()  # only if empty: a folder holding anything is not ours to remove
-        except OSError:
-            pass
+        with suppress(OSError):  # rmdir removes only an empty folder: one holding anything is not ours
+            folder.rmdir()
         raise
 
 

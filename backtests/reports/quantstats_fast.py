@@ -1,6 +1,6 @@
 """Exact stand-ins for the quantstats helpers that dominate its tearsheet's own arithmetic.
 
-``render_tearsheet`` swaps them in for the duration of one render (``stand_ins``; the
+``tearsheet.tearsheet_html`` swaps them in for the duration of one render (``stand_ins``; the
 swap itself, ``swapped``, is also what it uses for its other shortcuts):
 
 - ``quantstats.stats.drawdown_details``: quantstats slices a pandas Series and takes a

@@ -38,8 +38,9 @@ What we change around ``quantstats.reports.html``:
 
 Two steps, so the slow one can run in another process (``reports.worker``):
 ``tearsheet_job`` (``reports.tearsheet_job``: checks, names, title; nothing drawn, no
-matplotlib) gives a small picklable ``TearsheetJob``; ``tearsheet_html`` fills the template (our EOY chart drawn) and runs
-quantstats on it, returning the page (``render_tearsheet`` writes it atomically).
+matplotlib) gives a small picklable ``TearsheetJob``; ``tearsheet_html`` fills the template
+(our EOY chart drawn) and runs quantstats on it, returning the page (``render_tearsheet``
+writes it atomically).
 ``write_tearsheet`` is the two in a row. ``TearsheetJob.same_as`` tells whether two jobs
 draw the same page (a page drawn early, from the fast executor, is kept when backtrader's
 job is the same).

@@ -68,7 +68,7 @@ def tearsheet_title(result: RunResult, against: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class TearsheetJob:
-    """What ``render_tearsheet`` needs, small and picklable (for ``reports.worker``).
+    """What ``tearsheet.tearsheet_html`` draws, small and picklable (for ``reports.worker``).
 
     ``returns``/``compared``: daily returns named by their display names (see
     ``series_for_quantstats``); ``title``: the page title (plain text); ``what``: what
