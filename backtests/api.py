@@ -24,6 +24,7 @@ from backtests.strategy import StrategySpec as Strategy
 
 if TYPE_CHECKING:
     from backtests.sweeps.heatmap import Figure
+    from backtests.sweeps.worker import SweepWorker
 
 StrategyArg = Strategy | str | os.PathLike
 
@@ -167,13 +168,17 @@ def sweep(
     cluster: str | None = None,
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[RunInputs, int], None] | None = None,
+    worker: SweepWorker | None = None,
 ) -> SweepResult:
     """Evaluate every configuration of ``grid`` (key -> values) and rank them in sample.
 
     ``on_start(inputs, n_configurations)`` is called once the data are loaded and
     the grid is checked; ``progress(n)`` after each chunk of n configurations.
     ``jobs`` worker processes, or ``cluster`` (``"tcp://HOST:8786"``, ``"local"``,
-    ``"local:N"``) to run on Dask: results are byte-identical either way.
+    ``"local:N"``) to run on Dask: results are byte-identical either way. ``worker``: a
+    ``backtests.sweeps.worker.SweepWorker`` started before the data load (as ``backtest
+    sweep`` does), which runs the compiled work with one job while this process loads; the
+    same bytes again.
 
     Example::
 
@@ -205,7 +210,7 @@ def sweep(
     periods = Periods.build(inputs, settings)
     if on_start is not None:
         on_start(inputs, len(checked))
-    outcome = run_sweep(spec, checked, inputs, settings, periods, progress=progress or (lambda n: None))
+    outcome = run_sweep(spec, checked, inputs, settings, periods, progress=progress or (lambda n: None), worker=worker)
     return SweepResult(outcome, spec, inputs)
 
 

@@ -11,14 +11,14 @@ sweep's winner and ``run(best)`` come from the same code. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from backtests.execution.rules import CostModel, RebalanceRule
+from backtests.portfolio.response import ResponseArrays
 from backtests.triggers import FIRING_COLUMNS, MarketContext, TriggerOutput, evaluate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,36 +33,6 @@ RESPONSE_KEYS = (
     "response.step_out",
     "response.on_deescalation",
 )
-
-
-@dataclass(frozen=True)
-class ResponseArrays:
-    """Per-configuration response parameters, aligned arrays of length C."""
-
-    hedge_fraction: np.ndarray
-    hold_days: np.ndarray
-    step_in: np.ndarray
-    step_out: np.ndarray
-    exit_on_release: np.ndarray
-
-    @classmethod
-    def of(cls, responses: list[Mapping[str, Any]]) -> ResponseArrays:
-        """From ``[response]`` tables (validated values)."""
-        return cls(
-            np.asarray([r["hedge_fraction"] for r in responses], dtype=float),
-            np.asarray([r["hold_days"] for r in responses], dtype=np.int64),
-            np.asarray([r["step_in"] for r in responses], dtype=float),
-            np.asarray([r["step_out"] for r in responses], dtype=float),
-            np.asarray([r["on_deescalation"] == "exit" for r in responses], dtype=bool),
-        )
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The five arrays in field order (the order the fast kernel takes them)."""
-        return (self.hedge_fraction, self.hold_days, self.step_in, self.step_out, self.exit_on_release)
-
-    def take(self, rows: slice) -> ResponseArrays:
-        """A slice of the configurations."""
-        return ResponseArrays(*(a[rows] for a in self.arrays()))
 
 
 @dataclass(frozen=True)

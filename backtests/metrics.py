@@ -23,11 +23,15 @@ can reduce each configuration's path in its compiled loop and share the formulas
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
-import pandas as pd
 
 from backtests.conventions import TRADING_DAYS_PER_YEAR
+
+if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
+    import pandas as pd
 
 METRIC_KEYS = (
     "total_return",
@@ -137,6 +141,8 @@ def calendar_years(index: pd.DatetimeIndex) -> float:
 
 def summary_metrics(returns: pd.Series, *, periods: int = TRADING_DAYS_PER_YEAR) -> dict[str, float]:
     """Metrics of one daily return series (``date`` index), keys ``METRIC_KEYS``."""
+    import pandas as pd
+
     years = calendar_years(pd.DatetimeIndex(returns.index))
     matrix = summary_metrics_matrix(
         returns.to_numpy(dtype=float)[None, :], periods=periods, years=years

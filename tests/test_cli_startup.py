@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from backtests.cli import COMMANDS, cli
 
@@ -72,3 +73,31 @@ def test_the_tearsheet_worker_imports_yfinance_only_when_something_uses_it() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "LOADED []" in out and "REAL True True" in out, out
+
+
+@pytest.mark.parametrize(("jobs", "started"), [("1", "[[]]"), ("2", "[]")])
+def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs: str, started: str) -> None:
+    """With one job the sweep worker starts before this process imports pandas (numba loads there
+    while the data load here); with more jobs (or a cluster) the work runs elsewhere and none starts."""
+    code = (
+        "import sys\n"
+        "from backtests import warm_process\n"
+        "from backtests.sweeps.worker import SweepWorker\n"
+        "seen = []\n"
+        "original = warm_process.WarmProcess.start\n"
+        "def spy(self):\n"
+        "    if isinstance(self, SweepWorker) and self._pool is None:\n"
+        "        seen.append(sorted(m for m in ('pandas', 'numba') if m in sys.modules))\n"
+        "    return original(self)\n"
+        "warm_process.WarmProcess.start = spy\n"
+        "from backtests.cli import cli\n"
+        "try:\n"
+        "    cli(['sweep', 'tariff-shock-hedge', '--source', 'demo', '--start', '2019-01-02', '--end', '2019-12-31',"
+        " '--grid', 'response.hold_days=5,10', '--train-until', '2019-06-28',"
+        f" '--jobs', '{jobs}', '--out', {str(tmp_path / 'sweep')!r}], prog_name='backtest')\n"
+        "except SystemExit:\n    pass\n"
+        "print('STARTED', seen)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert f"STARTED {started}" in out, out
+    assert (tmp_path / "sweep" / "sweep.csv").is_file()

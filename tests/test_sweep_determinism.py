@@ -74,3 +74,43 @@ def test_pbo_and_dsr_do_not_depend_on_the_executor(shared_data):
     assert fast.dsr == pytest.approx(reference.dsr, abs=1e-9)
     pd = pytest.importorskip("pandas")
     pd.testing.assert_frame_equal(fast.table, reference.table, rtol=1e-9, atol=1e-12)
+
+
+# --- the sweep worker (what `backtest sweep` uses with one job) ---------------------------------
+
+_IN_WORKER_OVERLOADS = (  # evaluated in the worker: compiled overloads loaded so far, per function
+    "{f'{m.__name__}.{k}': len(v.overloads) for m in list(__import__('sys').modules.values())"
+    " if getattr(m, '__name__', '').startswith('backtests') for k, v in vars(m).items()"
+    " if hasattr(v, 'overloads')}"
+)
+
+
+def test_the_sweep_worker_gives_the_same_bytes_without_pandas_and_loads_nothing_new(shared_data, local):
+    """Chunks and the PBO run in a spawned worker: the same table, DSR and PBO as in this process;
+    its warm-up loaded every compiled overload the real sweep then used (nothing is loaded on the
+    critical path), and it never imported pandas (which is why it is ready first)."""
+    from backtests.sweeps.worker import SweepWorker
+
+    with SweepWorker() as worker:
+        warm = worker.submit(eval, _IN_WORKER_OVERLOADS).result()
+        there = _sweep(shared_data, worker=worker)
+        after = worker.submit(eval, _IN_WORKER_OVERLOADS).result()
+        loaded = worker.submit(eval, "sorted({'pandas', 'matplotlib'} & set(__import__('sys').modules))").result()
+    assert there.table.to_csv() == local.table.to_csv()
+    assert (there.dsr, there.pbo) == (local.dsr, local.pbo)
+    assert "backtests.execution.fast_exec._run" in warm and after == warm
+    assert loaded == []
+
+
+def test_a_dead_sweep_worker_leaves_the_work_to_this_process(shared_data, local):
+    import os
+    import signal
+
+    from backtests.sweeps.worker import SweepWorker
+
+    with SweepWorker() as worker:
+        [pid] = worker.pids()
+        os.kill(pid, signal.SIGKILL)  # killed from outside (out of memory, say)
+        there = _sweep(shared_data, worker=worker)
+    assert there.table.to_csv() == local.table.to_csv()
+    assert (there.dsr, there.pbo) == (local.dsr, local.pbo)

@@ -100,47 +100,59 @@ def sweep_command(
             --train-until 2022-12-31 --save-best best.toml
         backtest sweep tariff-shock-hedge --grid triggers.tariffs.min_severity=2,3,4,5 --walk-forward 4
     """
-    from backtests.api import sweep
-    from backtests.cli.run_cmd import announce_inputs
-    from backtests.paths import reports_dir
-    from backtests.reports.destinations import check_writable_target, new_run_dir
-    from backtests.reports.folders import check_writable_file
-    from backtests.reports.index import rebuild_index
-    from backtests.sweeps.grid import parse_grid_option
+    from contextlib import nullcontext
 
-    spec = data.spec(strategy)
-    axes: dict[str, list[str]] = {}
-    for option in grids:
-        key, values = parse_grid_option(option)
-        if key in axes:
-            raise UserInputError(f"--grid {key}: given twice; merge its values into one --grid")
-        axes[key] = values
+    from backtests.paths import reports_dir
+    from backtests.reports.destinations import check_writable_target
+    from backtests.reports.folders import check_writable_file
+    from backtests.sweeps.worker import SweepWorker
+
     check_writable_target(Path(out_dir) if out_dir else reports_dir(), force=force, kind="sweep")
     if save_best:
         check_writable_file(Path(save_best), what="--save-best")
+    # Once the outputs are checked: with one job the compiled work runs in a worker that loads
+    # numba and the kernels while this process imports pandas and loads the data.
+    with SweepWorker() if jobs == 1 and not cluster else nullcontext() as worker:
+        from backtests.api import sweep
+        from backtests.cli.run_cmd import announce_inputs
+        from backtests.sweeps.grid import parse_grid_option
 
-    def started(inputs, count: int) -> None:
-        announce_inputs(inputs)
-        where = f"Dask cluster {cluster}" if cluster else f"{jobs} job(s)"
-        note(f"Sweeping {count} configurations of {spec.name} ({executor} executor, {where})...")
-        bar.length = count
+        spec = data.spec(strategy)
+        axes: dict[str, list[str]] = {}
+        for option in grids:
+            key, values = parse_grid_option(option)
+            if key in axes:
+                raise UserInputError(f"--grid {key}: given twice; merge its values into one --grid")
+            axes[key] = values
 
-    with click.progressbar(length=1, label="Configurations", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
-        result = sweep(
-            spec,
-            axes,
-            **data.arguments(),
-            train_until=train_until,
-            walk_forward=walk_forward,
-            objective=objective,
-            random=random_n,
-            seed=seed,
-            jobs=jobs,
-            executor=executor,
-            cluster=cluster,
-            progress=bar.update,
-            on_start=started,
-        )
+        def started(inputs, count: int) -> None:
+            announce_inputs(inputs)
+            where = f"Dask cluster {cluster}" if cluster else f"{jobs} job(s)"
+            note(f"Sweeping {count} configurations of {spec.name} ({executor} executor, {where})...")
+            bar.length = count
+
+        with click.progressbar(
+            length=1, label="Configurations", file=sys.stderr, hidden=not sys.stderr.isatty()
+        ) as bar:
+            result = sweep(
+                spec,
+                axes,
+                **data.arguments(),
+                train_until=train_until,
+                walk_forward=walk_forward,
+                objective=objective,
+                random=random_n,
+                seed=seed,
+                jobs=jobs,
+                executor=executor,
+                cluster=cluster,
+                progress=bar.update,
+                on_start=started,
+                worker=worker,
+            )
+    from backtests.reports.destinations import new_run_dir
+    from backtests.reports.index import rebuild_index
+
     target = Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
     if tearsheet:
         note("Running the winner on backtrader for its tearsheet...")

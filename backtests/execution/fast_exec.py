@@ -37,10 +37,10 @@ zero divisor gives inf/NaN instead of raising) so that its returns loop has no b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-import pandas as pd
 
 from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.execution.result import (
@@ -65,6 +65,9 @@ from backtests.execution.rules import (
 )
 from backtests.metrics import N_STATS, calendar_years, metrics_from_stats, row_stats
 from backtests.portfolio.response import check_signal, hedge_step, resting_until
+
+if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
+    import pandas as pd
 
 #: Configurations per ``simulate`` chunk (its equity buffer is CHUNK x T).
 CHUNK = 1024
@@ -572,7 +575,12 @@ def simulate(
         block = np.ascontiguousarray(exposure[start:stop], dtype=float)
         traded[start:stop] = _execute(market, costs, rebalance, cash, paths, exposure=block)
         _reduce(paths, float(cash), stats[start:stop])
-    years = calendar_years(pd.DatetimeIndex(dates)) if dates is not None else n_days / periods
+    if dates is not None:
+        import pandas as pd
+
+        years = calendar_years(pd.DatetimeIndex(dates))
+    else:
+        years = n_days / periods
     metrics = metrics_from_stats(stats[:, :N_STATS], periods=periods, years=years)
     final, mean_equity = stats[:, N_STATS], stats[:, N_STATS + 1]
     return FastResult(metrics, final, annual_turnover(traded, mean_equity, n_days, periods), equity)
@@ -657,9 +665,10 @@ def _response_inputs(
 
 
 def _scheduled(dates: pd.DatetimeIndex | None, schedule: str, n_days: int) -> np.ndarray:
-    """``scheduled_days`` on ``dates``; without dates only "none" and "daily" are possible."""
+    """``scheduled_days`` on ``dates`` (a DatetimeIndex or datetime64 values); without dates only
+    "none" and "daily" are possible."""
     if dates is not None:
-        return scheduled_days(pd.DatetimeIndex(dates), schedule)
+        return scheduled_days(dates, schedule)
     if schedule not in ("none", "daily"):
         raise ValueError(f"rebalance schedule {schedule!r} needs the dates; pass dates=")
     out = np.full(n_days, schedule == "daily")
@@ -675,6 +684,8 @@ def run_fast(
     cash: float,
 ) -> ExecutionResult:
     """One configuration (``targets`` as given) through the compiled kernel, traced."""
+    import pandas as pd
+
     tickers = list(closes.columns)
     dates = pd.DatetimeIndex(closes.index)
     weights = aligned_targets(targets, closes)
@@ -706,6 +717,8 @@ def run_fast_response(
     The same kernel mode as ``simulate_responses``: a run's returns equal a sweep's for the
     same configuration bit for bit.
     """
+    import pandas as pd
+
     tickers = list(closes.columns)
     dates = pd.DatetimeIndex(closes.index)
     market = _Market.build(
@@ -747,6 +760,8 @@ def _fills(
 ) -> pd.DataFrame:
     """One row per traced fill (``sizes``, T x N), in execution order (per day: sells, then buys,
     each in ticker order), priced and charged as backtrader's broker does."""
+    import pandas as pd
+
     day, col = np.nonzero(sizes)
     order = np.lexsort((col, sizes[day, col] > 0, day))
     day, col = day[order], col[order]

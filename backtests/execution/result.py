@@ -7,11 +7,14 @@ fills) and call ``build_result`` so returns, weights and turnover are derived on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from backtests.conventions import TRADING_DAYS_PER_YEAR
+
+if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
+    import pandas as pd
 
 TRADE_COLUMNS = ("date", "ticker", "size", "price", "value", "commission")
 
@@ -63,6 +66,8 @@ def build_result(
     starting cash; equity is ``cash_t + sum_i q_i p_i`` summed in ticker order, as the fast kernel
     marks it (so a run's returns equal a sweep's bit for bit).
     """
+    import pandas as pd
+
     index = pd.DatetimeIndex(dates, name="date")
     positions = holdings * prices
     equity_values = np.array(cash_path, dtype=float)  # as ``rules.mark_to_market``: cash, then each ticker

@@ -31,13 +31,16 @@ the same code on a block of one, for the backtrader strategy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-import pandas as pd
 
 from backtests.conventions import MAX_COST_BPS, SCHEDULES
 from backtests.errors import BacktestError, UserInputError
+
+if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
+    import pandas as pd
 
 TARGET_CHANGE_TOL = 1e-12
 DUST = 1e-9
@@ -90,16 +93,18 @@ class RebalanceRule:
             )
 
 
-def scheduled_days(dates: pd.DatetimeIndex, schedule: str) -> np.ndarray:
+def scheduled_days(dates: pd.DatetimeIndex | np.ndarray, schedule: str) -> np.ndarray:
     """Boolean mask of days traded by the calendar ``schedule`` (the first day is always True).
 
     A period starts where the key of a day differs from the previous day's: the Monday-based
     week (an ISO week: Monday to Sunday), the month, or the quarter of the local date.
+    ``dates``: a DatetimeIndex (local dates when it has a time zone) or datetime64 values.
     """
     n = len(dates)
     if schedule == "daily":
         return np.ones(n, dtype=bool)
-    stamps = (dates.tz_localize(None) if dates.tz is not None else dates).to_numpy()
+    local = dates.tz_localize(None) if getattr(dates, "tz", None) is not None else dates
+    stamps = np.asarray(local, dtype="datetime64[ns]")
     if schedule == "none":
         keys = np.zeros(n, dtype=np.int64)
     elif schedule == "weekly":  # 1970-01-01 was a Thursday: weeks counted from Monday 1969-12-29
@@ -141,7 +146,7 @@ def listed_prices(
         bad_t, bad_j = np.nonzero(~listed & (np.abs(targets) > 0.0))
         if bad_t.size:
             t, j = int(bad_t[0]), int(bad_j[0])
-            when = dates[t].date() if dates is not None else f"row {t}"
+            when = np.datetime64(dates[t], "D") if dates is not None else f"row {t}"
             raise BacktestError(
                 f"target weight of {label(j)} is {targets[t, j]:g} on {when}, "
                 "before its first price; "

@@ -30,13 +30,15 @@ the very same function inside its compiled loop.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
-import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover; pandas loads where a function needs it (a sweep worker never does)
+    import pandas as pd
+
     from backtests.strategy.model import StrategySpec
     from backtests.triggers.context import TriggerOutput
 
@@ -148,8 +150,41 @@ def hedge_levels(
     return levels.reshape(shape + signal.shape)
 
 
+@dataclass(frozen=True)
+class ResponseArrays:
+    """Per-configuration response parameters, aligned arrays of length C."""
+
+    hedge_fraction: np.ndarray
+    hold_days: np.ndarray
+    step_in: np.ndarray
+    step_out: np.ndarray
+    exit_on_release: np.ndarray
+
+    @classmethod
+    def of(cls, responses: list[Mapping[str, Any]]) -> ResponseArrays:
+        """From ``[response]`` tables (validated values)."""
+        return cls(
+            np.asarray([r["hedge_fraction"] for r in responses], dtype=float),
+            np.asarray([r["hold_days"] for r in responses], dtype=np.int64),
+            np.asarray([r["step_in"] for r in responses], dtype=float),
+            np.asarray([r["step_out"] for r in responses], dtype=float),
+            np.asarray([r["on_deescalation"] == "exit" for r in responses], dtype=bool),
+        )
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The five arrays in field order (the order the fast kernel takes them)."""
+        return (self.hedge_fraction, self.hold_days, self.step_in, self.step_out, self.exit_on_release)
+
+    def take(self, rows: slice) -> ResponseArrays:
+        """A slice of the configurations."""
+        return ResponseArrays(*(a[rows] for a in self.arrays()))
+
+
+
 def hedge_level(signal: pd.Series, release: pd.Series, response: Mapping[str, Any]) -> pd.Series:
     """The hedge level of one ``[response]`` configuration, on ``signal``'s index."""
+    import pandas as pd
+
     release = release.reindex(signal.index, fill_value=False).astype(bool)
     levels = hedge_levels(
         signal.to_numpy(dtype=float),
@@ -166,6 +201,8 @@ def driving_signal(
     spec: StrategySpec, outputs: Mapping[str, TriggerOutput], calendar: pd.DatetimeIndex
 ) -> tuple[pd.Series, pd.Series]:
     """``(signal, release)`` on ``calendar``: of ``response.trigger``, or of all triggers combined when ``""``."""
+    import pandas as pd
+
     trigger = spec.response["trigger"]
     chosen = [outputs[trigger]] if trigger else list(outputs.values())
     if not chosen:

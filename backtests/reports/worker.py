@@ -14,12 +14,9 @@ backtrader runs). ``render`` then keeps that page when its own job is the same
 (``TearsheetJob.same_as``) and starts a new one otherwise, so a page always shows the
 result it is saved with.
 
-Contract:
+Contract (the process itself is a ``WarmProcess``: spawned, SIGINT left to this process,
+terminated and waited for on ``close``, so no process outlives the command):
 
-- One worker process, started with the ``spawn`` context (never ``fork``: numba's
-  and matplotlib's threads may already exist). It ignores SIGINT: Ctrl-C reaches
-  this process, whose ``close`` (also on ``with`` exit, error or not) terminates
-  the worker and waits for it, so no process outlives the command.
 - The worker draws in a private temporary folder this process made and removes on
   ``close``, and hands the page back as text; only this process writes the target
   (atomically), so a worker killed mid-render leaves nothing in the run folder.
@@ -27,8 +24,6 @@ Contract:
   the render raised in the worker (same type and message). If the worker died
   (``BrokenProcessPool``: killed, out of memory) the page is rendered in this process
   instead: slower, same bytes.
-- From a script of your own: ``spawn`` re-imports the main module in the worker, so
-  start the worker under ``if __name__ == "__main__":`` (as for any multiprocessing).
 - ``PendingTearsheet.abort()`` stops the render (terminating the worker when it has
   begun).
 """
@@ -37,27 +32,21 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import multiprocessing
 import shutil
-import signal
 import sys
 import tempfile
 import types
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+
+from backtests.warm_process import WarmProcess
 
 if TYPE_CHECKING:  # the heavy modules load in the worker first; here only once a job is built
     from backtests.reports.tearsheet_job import Comparator, TearsheetJob
     from backtests.results import RunResult
-
-
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it terminates the worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _import_on_first_use(name: str) -> None:
@@ -117,7 +106,7 @@ class PendingTearsheet:
         self.worker.cancel(self.future)
 
 
-class TearsheetWorker:
+class TearsheetWorker(WarmProcess):
     """One spawned process that renders tearsheets; use as a context manager (``with``).
 
     ``start()`` (or entering ``with``) launches it and begins its imports;
@@ -126,35 +115,23 @@ class TearsheetWorker:
     """
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
+        super().__init__(_warm_up)
         self._workdir: Path | None = None
         self._prepared: tuple[TearsheetJob, Future[str]] | None = None
 
     def start(self) -> Self:
         """Launch the worker and start importing quantstats there; returns ``self``."""
-        if self._pool is None:
+        if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="geohedge-tearsheet-"))
-            try:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_ignore_sigint,
-                )
-                self._pool.submit(_warm_up)
-            except BaseException:  # ``with`` never reaches ``close`` when entering fails
-                self.close()
-                raise
-        return self
+        try:
+            return super().start()
+        except BaseException:
+            self.close()
+            raise
 
     def _submit(self, job: TearsheetJob) -> Future[str]:
-        pool = self.start()._pool
-        assert pool is not None and self._workdir is not None
-        try:
-            return pool.submit(_html, job, self._workdir)
-        except BrokenProcessPool:  # died while warming up: rendered in this process, on result()
-            future: Future[str] = Future()
-            future.set_exception(BrokenProcessPool("the tearsheet worker died"))
-            return future
+        self.start()
+        return self.submit(_html, job, self._workdir)  # a dead worker: rendered here, on result()
 
     def prepare(self, result: RunResult, *, top_html: str = "", benchmark: Comparator = None) -> None:
         """Start drawing the page ``render`` would draw for ``result`` (the same arguments, no path)."""
@@ -189,40 +166,12 @@ class TearsheetWorker:
         if not future.cancel() and not future.done():
             self.close()
 
-    def pids(self) -> list[int]:
-        """The worker's process id (empty before ``start`` and after ``close``)."""
-        processes: dict[int, Any] = getattr(self._pool, "_processes", None) or {}
-        return list(processes)
-
     def close(self) -> None:
-        """Terminate the worker (whatever it is doing) and wait until it is gone."""
-        pool, self._pool, self._prepared = self._pool, None, None
+        """Terminate the worker (whatever it is doing), wait until it is gone, remove its folder."""
+        self._prepared = None
         workdir, self._workdir = self._workdir, None
         try:
-            if pool is not None:
-                self._stop(pool)
+            super().close()
         finally:
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
-
-    @staticmethod
-    def _stop(pool: ProcessPoolExecutor) -> None:
-        # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
-        # cannot be cancelled otherwise, and an idle worker needs no goodbye.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

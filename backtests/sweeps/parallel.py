@@ -1,13 +1,15 @@
 """Where a sweep's chunks run: this process, worker processes on this machine (``jobs``), or a Dask cluster.
 
 A sweep is a list of ``GroupData`` (one compiled group: prices, sleeves,
-signal, costs; shipped to each worker once) and ``Chunk`` s (configuration
+signal, costs; shipped to each worker once) and ``Chunk`` s (both in ``chunks``) (configuration
 indices and their response parameters; small). Every backend returns each
 chunk's result keyed by configuration index, so the merged table, DSR and PBO
 are byte-identical whatever ran them: each configuration is simulated
 serially on its own, and nothing is summed across chunks.
 
-- ``jobs = 1``: in this process; numba uses every core.
+- ``jobs = 1``: in this process, or in a ``SweepWorker`` when one is given (the CLI
+  starts one before it loads the data, so numba's start-up overlaps the load); numba
+  uses every core. ``Plan.call`` runs other compiled work (the PBO) in that worker too.
 - ``jobs = N``: N loky processes; processes x numba threads never exceed the
   cores (``N`` above the core count is capped, with a note).
 - ``cluster = "tcp://HOST:8786"``: an existing dask.distributed scheduler;
@@ -20,85 +22,41 @@ serially on its own, and nothing is summed across chunks.
 from __future__ import annotations
 
 import os
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from backtests.assembly import CompiledRun, ResponseArrays
 from backtests.errors import BacktestError, DataUnavailableError, UserInputError
-from backtests.execution.rules import CostModel, RebalanceRule
-
-
-@dataclass(frozen=True)
-class GroupData:
-    """One compiled group, as arrays: what every chunk of the group needs."""
-
-    dates: pd.DatetimeIndex
-    closes: np.ndarray
-    base: np.ndarray
-    shift: np.ndarray
-    signal: np.ndarray
-    release: np.ndarray
-    in_period: np.ndarray
-    costs: CostModel
-    rebalance: RebalanceRule
-    cash: float
-    ranges: dict[str, tuple[int, int]]
-    executor: str
-    threads: int
-
-    @classmethod
-    def of(cls, compiled: CompiledRun, ranges: dict[str, tuple[int, int]], executor: str, threads: int) -> GroupData:
-        return cls(
-            dates=compiled.calendar,
-            closes=compiled.closes.to_numpy(),
-            base=compiled.base.to_numpy(),
-            shift=compiled.shift.to_numpy(),
-            signal=compiled.signal.to_numpy(dtype=float),
-            release=compiled.release.to_numpy(dtype=bool),
-            in_period=compiled.in_period,
-            costs=compiled.costs,
-            rebalance=compiled.rebalance,
-            cash=compiled.cash,
-            ranges=ranges,
-            executor=executor,
-            threads=threads,
-        )
-
-    def limit_threads(self) -> None:
-        """Cap numba's threads in this process, so processes x threads never exceed the cores."""
-        from backtests.execution.fast_exec import set_threads
-
-        set_threads(self.threads)
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Configurations ``members`` (indices into the sweep) of group ``group``, with their response parameters."""
-
-    group: int
-    members: np.ndarray
-    response: ResponseArrays
+from backtests.sweeps.chunks import Chunk, GroupData, keep_groups, run_kept
+from backtests.warm_process import WarmProcess
 
 
 class Plan:
     """How to run chunks: ``jobs`` processes or a ``cluster`` address, and numba ``threads`` per process.
 
     Use it as a context manager: a Dask client (and a LocalCluster) is opened once
-    for the whole sweep and closed at the end.
+    for the whole sweep and closed at the end. ``worker`` (a started ``SweepWorker``,
+    used only with one job and no cluster) runs the chunks and ``call`` s instead of
+    this process; if it dies, the rest runs here.
     """
 
-    def __init__(self, jobs: int, cluster: str | None, threads: int, notes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        jobs: int,
+        cluster: str | None,
+        threads: int,
+        notes: tuple[str, ...] = (),
+        worker: WarmProcess | None = None,
+    ) -> None:
         self.jobs, self.cluster, self.threads, self.notes = jobs, cluster, threads, notes
+        self.worker = worker
         self._client: Any = None
         self._local: Any = None
 
     @classmethod
-    def make(cls, jobs: int, cluster: str | None) -> Plan:
+    def make(cls, jobs: int, cluster: str | None, worker: WarmProcess | None = None) -> Plan:
         """Check and cap the request against this machine's cores."""
         cores = os.cpu_count() or 1
         if cluster is not None:
@@ -108,7 +66,7 @@ class Plan:
         if jobs > cores:
             notes = (f"`jobs` {jobs} is more than the {cores} cores here: using {cores}",)
             jobs = cores
-        return cls(jobs, None, max(1, cores // jobs), notes)
+        return cls(jobs, None, max(1, cores // jobs), notes, worker if jobs == 1 else None)
 
     def __enter__(self) -> Plan:
         if self.cluster is not None:
@@ -128,12 +86,40 @@ class Plan:
             shipped = self._client.scatter(groups, broadcast=True)
             futures = deque(self._client.map(function, [shipped[c.group] for c in chunks], chunks, pure=False))
             return _drain(futures)
+        if self.worker is not None:
+            return self._in_worker(function, groups, chunks)
         if self.jobs == 1 or len(chunks) <= 1:
             return (function(groups[c.group], c) for c in chunks)
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=self.jobs, backend="loky", return_as="generator")
         return parallel(delayed(function)(groups[c.group], c) for c in chunks)
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in the worker when there is one (its compiled code is loaded there), else here."""
+        if self.worker is not None:
+            try:
+                return self.worker.submit(function, *args).result()
+            except BrokenProcessPool:
+                self.worker = None
+        return function(*args)
+
+    def _in_worker(self, function: Callable, groups: list[GroupData], chunks: list[Chunk]) -> Iterator[Any]:
+        """The groups sent once, then every chunk, results in chunk order; here from the first chunk
+        the worker could not run (it died)."""
+        assert self.worker is not None
+        key = uuid.uuid4().hex
+        self.worker.submit(keep_groups, key, groups)
+        futures = deque(self.worker.submit(run_kept, key, function, c) for c in chunks)
+        for chunk in chunks:
+            future = futures.popleft()  # each result released once read
+            if self.worker is not None:
+                try:
+                    yield future.result()
+                    continue
+                except BrokenProcessPool:
+                    self.worker = None
+            yield function(groups[chunk.group], chunk)
 
 
 def _drain(futures: deque) -> Iterator[Any]:

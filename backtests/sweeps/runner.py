@@ -28,16 +28,16 @@ from backtests.assembly import RESPONSE_KEYS, CompiledRun, ResponseArrays, compi
 from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.errors import BacktestError, UserInputError
 from backtests.inputs import RunInputs
-from backtests.metrics import calendar_years, summary_metrics_matrix
 from backtests.strategy import StrategySpec
-from backtests.sweeps import OBJECTIVES, RANGE_METRICS
+from backtests.sweeps import OBJECTIVES
+from backtests.sweeps.chunks import PBO_BLOCKS, Chunk, GroupData, run_chunk
 from backtests.sweeps.grid import Grid
 from backtests.sweeps.stats import BlockStats, deflated_sharpe_ratio, pbo_from_block_stats
+from backtests.warm_process import WarmProcess
 
 CHUNK = 1000
 #: The shortest in-sample, out-of-sample or walk-forward range, in trading days.
 MIN_RANGE_DAYS = 20
-PBO_BLOCKS = 10
 #: Reference rows: name -> overrides on top of the spec.
 REFERENCES: dict[str, dict[str, Any]] = {"spec": {}, "base": {"response.hedge_fraction": 0.0}}
 EXECUTORS = ("fast", "backtrader")
@@ -144,8 +144,10 @@ def run_sweep(
     settings: SweepSettings,
     periods: Periods,
     progress: Callable[[int], None] = lambda n: None,
+    worker: WarmProcess | None = None,
 ) -> SweepOutcome:
-    """Simulate every configuration of ``grid`` and the reference rows; rank the grid by the objective in sample."""
+    """Simulate every configuration of ``grid`` and the reference rows; rank the grid by the objective in
+    sample. ``worker``: a started ``SweepWorker`` for the compiled work (one job, no cluster)."""
     from backtests.sweeps.parallel import Plan
 
     ranges = periods.ranges()
@@ -155,11 +157,14 @@ def run_sweep(
         for key in {*grid.keys, *(k for r in REFERENCES.values() for k in r)}
     }
     compiled: dict[str, CompiledRun] = {}  # by group overrides: the references share the grid's groups
-    with Plan.make(settings.jobs, settings.cluster) as plan:
+    size = periods.train_end // PBO_BLOCKS
+    with Plan.make(settings.jobs, settings.cluster, worker) as plan:
         grid_part = _evaluate(spec, grid_columns, len(grid), inputs, ranges, settings, plan, progress, compiled)
         references = _evaluate(
             spec, reference_columns, len(REFERENCES), inputs, ranges, settings, plan, lambda n: None, compiled
         )
+        blocks = BlockStats(np.full(PBO_BLOCKS, size), grid_part.block_total, grid_part.block_squares)
+        pbo = plan.call(pbo_from_block_stats, blocks).pbo
     table = _table(grid_columns, reference_columns, grid.keys, grid_part, references)
     n_grid = len(grid)
     objective = table[f"is_{settings.objective}"].to_numpy()[:n_grid]
@@ -169,8 +174,6 @@ def run_sweep(
             "try another `objective` or a longer in-sample period"
         )
     winner = _best(objective)
-    size = periods.train_end // PBO_BLOCKS
-    pbo = pbo_from_block_stats(BlockStats(np.full(PBO_BLOCKS, size), grid_part.block_total, grid_part.block_squares)).pbo
     notes = list(plan.notes)
     if settings.executor == "backtrader":
         notes.append("executor: backtrader (reference), one configuration at a time")
@@ -203,7 +206,6 @@ class _Evaluated:
 def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress, compiled) -> _Evaluated:
     """Compile each group once (``compiled``: the groups compiled so far, by their overrides), cut it
     into chunks, run them where ``plan`` says, gather by configuration index."""
-    from backtests.sweeps.parallel import Chunk, GroupData
 
     groups, chunks = [], []
     for overrides, members in _groups(columns, n):
@@ -280,55 +282,6 @@ def _check_same_tickers(spec: StrategySpec, base: StrategySpec) -> None:
     if set(spec.tickers()) - set(base.tickers()):
         extra = ", ".join(sorted(set(spec.tickers()) - set(base.tickers())))
         raise UserInputError(f"`grid`: a configuration adds tickers ({extra}); add them to the spec before sweeping")
-
-
-def run_chunk(group, chunk) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Simulate one chunk of a group: (config indices, metrics per range, PBO block sums and squares)."""
-    group.limit_threads()
-    returns = _chunk_returns(group, chunk.response)
-    metrics = _range_metrics(returns, group.ranges, group.dates)
-    a, b = group.ranges["is"]
-    stats = BlockStats.from_returns(returns[:, a:b].T, PBO_BLOCKS)
-    return chunk.members, metrics, stats.total, stats.squares
-
-
-def _chunk_returns(group, r: ResponseArrays) -> np.ndarray:
-    """Daily returns (C x T): the fused compiled kernel, or backtrader one configuration at a time."""
-    if group.executor == "fast":
-        from backtests.execution.fast_exec import simulate_responses
-
-        return simulate_responses(
-            group.closes, group.base, group.shift, group.signal, group.release, group.in_period,
-            *r.arrays(),
-            group.costs, group.rebalance, group.cash, group.dates,
-        )
-    from backtests.execution.backtrader_exec import run_backtrader
-    from backtests.portfolio.response import hedge_levels
-
-    levels = hedge_levels(group.signal, group.release, r.hold_days, r.step_in, r.step_out, r.exit_on_release)
-    exposure = r.hedge_fraction[:, None] * levels[:, group.in_period]
-    closes = pd.DataFrame(group.closes, index=group.dates)
-    out = np.empty((len(exposure), len(group.dates)))
-    for c, row in enumerate(exposure):
-        targets = pd.DataFrame(group.base + row[:, None] * group.shift, index=closes.index)
-        equity = run_backtrader(closes, targets, group.costs, group.rebalance, group.cash).equity.to_numpy()
-        out[c] = equity / np.concatenate([[group.cash], equity[:-1]]) - 1.0
-    return out
-
-
-def _range_metrics(
-    returns: np.ndarray, ranges: dict[str, tuple[int, int]], dates: pd.DatetimeIndex
-) -> dict[str, np.ndarray]:
-    """Metrics of every range, CAGR over calendar years exactly as ``backtest run`` computes it;
-    in sample also the skewness and kurtosis the Deflated Sharpe Ratio needs."""
-    out = {}
-    for name, (a, b) in ranges.items():
-        years = calendar_years(dates[a:b])
-        kept = (*RANGE_METRICS, "skew", "kurtosis") if name == "is" else RANGE_METRICS
-        for key, values in summary_metrics_matrix(returns[:, a:b], years=years).items():
-            if key in kept:
-                out[f"{name}_{key}"] = values
-    return out
 
 
 def _table(

@@ -1,0 +1,97 @@
+"""``WarmProcess``: one worker process, spawned early, that does its imports while the caller does its own.
+
+A command that will hand heavy work to a second process (the tearsheet, a sweep's
+compiled kernels) starts it before it imports pandas itself: the worker's first task,
+``warm_up``, imports and loads what that work needs, on the other core, while this
+process reads the spec and loads the data.
+
+Contract:
+
+- One worker process, started with the ``spawn`` context (never ``fork``: numba's and
+  matplotlib's threads may already exist here). It ignores SIGINT: Ctrl-C reaches this
+  process, whose ``close`` (also on ``with`` exit, error or not) terminates the worker and
+  waits for it, so no process outlives the command.
+- Tasks run one at a time, in the order they were submitted.
+- ``submit`` never raises ``BrokenProcessPool``: if the worker died (killed, out of
+  memory) the returned future holds that error, for the caller to fall back on doing the
+  work itself.
+- From a script of your own: ``spawn`` re-imports the main module in the worker, so start
+  it under ``if __name__ == "__main__":`` (as for any multiprocessing).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import Any, Self
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it terminates the worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class WarmProcess:
+    """One spawned worker whose first task is ``warm_up`` (a module-level function); use with ``with``."""
+
+    def __init__(self, warm_up: Callable[[], Any]) -> None:
+        self._warm_up = warm_up
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> Self:
+        """Launch the worker and its warm-up (nothing if it runs already); returns ``self``."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+            )
+            self._pool.submit(self._warm_up)
+        return self
+
+    def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:
+        """``function(*args)`` in the worker (started if need be)."""
+        pool = self.start()._pool
+        assert pool is not None
+        try:
+            return pool.submit(function, *args)
+        except BrokenProcessPool as exc:
+            future: Future[Any] = Future()
+            future.set_exception(exc)
+            return future
+
+    def pids(self) -> list[int]:
+        """The worker's process id (empty before ``start`` and after ``close``)."""
+        processes: dict[int, Any] = getattr(self._pool, "_processes", None) or {}
+        return list(processes)
+
+    def close(self) -> None:
+        """Terminate the worker (whatever it is doing) and wait until it is gone."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
+        # cannot be cancelled otherwise, and an idle worker needs no goodbye.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:  # ``with`` never reaches ``close`` when entering fails
+            self.close()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
