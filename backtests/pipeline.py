@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from backtests import __version__
-from backtests.assembly import CompiledRun, ResponseArrays, compile_run
+from backtests.assembly import CompiledRun, compile_run
 from backtests.errors import UserInputError
 from backtests.execution.result import ExecutionResult
 from backtests.inputs import RunInputs, events_file_paths
+from backtests.portfolio.response import ResponseArrays
 from backtests.results import RunResult
 from backtests.strategy import StrategySpec
 

@@ -8,13 +8,16 @@ process reads the spec and loads the data.
 Contract:
 
 - One worker process, started with the ``spawn`` context (never ``fork``: numba's and
-  matplotlib's threads may already exist here). It ignores SIGINT: Ctrl-C reaches this
-  process, whose ``close`` (also on ``with`` exit, error or not) terminates the worker and
-  waits for it, so no process outlives the command.
+  matplotlib's threads may already exist here). SIGINT never reaches it: it is spawned
+  with SIGINT blocked (a Ctrl-C meanwhile is delivered here once it is spawned) and keeps
+  it blocked, and ignored. Ctrl-C is this process's to handle; its ``close`` (also on
+  ``with`` exit, error or not) terminates the worker and waits for it, so no process
+  outlives the command.
 - Tasks run one at a time, in the order they were submitted.
 - ``submit`` never raises ``BrokenProcessPool``: if the worker died (killed, out of
   memory) the returned future holds that error, for the caller to fall back on doing the
-  work itself.
+  work itself. A dead worker is not restarted (until ``close`` and a new ``start``). An
+  error starting the process (``OSError``) is raised by ``start`` (or the first ``submit``).
 - From a script of your own: ``spawn`` re-imports the main module in the worker, so start
   it under ``if __name__ == "__main__":`` (as for any multiprocessing).
 """
@@ -45,10 +48,25 @@ class WarmProcess:
     def start(self) -> Self:
         """Launch the worker and its warm-up (nothing if it runs already); returns ``self``."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
-            )
-            self._pool.submit(self._warm_up)
+            # The first submit spawns the process. The signal mask is inherited through
+            # fork and exec, so a Ctrl-C while the worker starts Python (before its
+            # initializer) cannot print a traceback from its imports; here it stays pending
+            # and is delivered when the mask is restored. (multiprocessing's resource
+            # tracker unblocks SIGINT when it starts: it is started first.)
+            masked = hasattr(signal, "pthread_sigmask")
+            if masked:
+                from multiprocessing import resource_tracker
+
+                resource_tracker.ensure_running()
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masked else set()
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+                )
+                self._pool.submit(self._warm_up)
+            finally:
+                if masked:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return self
 
     def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:

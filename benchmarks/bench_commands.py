@@ -18,9 +18,10 @@ Cases (``tariff-shock-hedge``, 2015-01-01..2025-12-31, ``--prices DIR``; sweeps 
 
 Measured: wall time (``%e``) and peak RSS (``%M``) from GNU ``/usr/bin/time -f '%e %M'``
 around the process. ``%M`` is the largest resident set of any single process of the
-tree (Linux folds the reaped workers' peaks in as a maximum, not a sum). For the cluster
-cases the process tree is also sampled with psutil every 0.2 s: the peak of the tree's
-summed RSS and each Dask worker's peak (sampled, so short spikes can be missed). The
+tree (Linux folds the reaped workers' peaks in as a maximum, not a sum). For the 1M
+sweep (its chunks run in the sweep worker process) and the cluster cases the process
+tree is also sampled with psutil every 0.2 s: the peak of the tree's summed RSS and each
+worker process's peak (sampled, so short spikes can be missed). The
 1-minute load average is read before the warm-up and after the last repetition (the
 machine may be shared). Configurations per second = configurations / median wall time
 of the whole process; the marginal rate between the 1k and 10k sweeps removes the fixed
@@ -103,7 +104,14 @@ CASES = (
     Case("run-no-tearsheet", _run_args("--no-tearsheet")),
     Case("sweep-1k", _sweep_args(*GRID_1K), configs=1_000),
     Case("sweep-10k", _sweep_args(*GRID_10K, "--jobs", "1"), configs=10_000),
-    Case("sweep-1m", _sweep_args(*GRID_1M, *SAMPLE_1M), configs=1_000_000, once=True, warm=_sweep_args(*GRID_1K)),
+    Case(
+        "sweep-1m",
+        _sweep_args(*GRID_1M, *SAMPLE_1M),
+        configs=1_000_000,
+        once=True,
+        warm=_sweep_args(*GRID_1K),
+        workers=True,
+    ),
     Case("sweep-10k-local2", _sweep_args(*GRID_10K, *LOCAL2), configs=10_000, workers=True),
     Case(
         "sweep-1m-local2",
@@ -194,7 +202,7 @@ def report_line(case: Case, samples: list[Sample], load: str) -> str:
 
 
 def workers_line(samples: list[Sample]) -> str:
-    """The psutil figures of a cluster case: the tree's summed peak and each worker's peak (max over runs)."""
+    """The psutil figures of a case with workers: the tree's summed peak and each worker's peak (max over runs)."""
     tree = max(s.tree_peak_mib for s in samples)
     per_worker = [max(p) for p in zip(*(s.worker_peaks_mib for s in samples), strict=False)]
     workers = ", ".join(f"{p:,.0f}" for p in per_worker) or "none seen"

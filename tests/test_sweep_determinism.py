@@ -87,22 +87,31 @@ _IN_WORKER_OVERLOADS = (  # evaluated in the worker: compiled overloads loaded s
 
 def test_the_sweep_worker_gives_the_same_bytes_without_pandas_and_loads_nothing_new(shared_data, local):
     """Chunks and the PBO run in a spawned worker: the same table, DSR and PBO as in this process;
-    its warm-up loaded every compiled overload the real sweep then used (nothing is loaded on the
-    critical path), and it never imported pandas (which is why it is ready first)."""
+    its warm-up loaded every compiled overload the real sweeps then used (nothing is loaded on the
+    critical path), also for chunks of one configuration (a second sweep in the same worker), and it
+    never imported pandas (which is why it is ready first)."""
     from backtests.sweeps.worker import SweepWorker
 
+    single = {"triggers.tariffs.min_severity": [2, 3]}  # two groups of one configuration each
+    period = {"prices": shared_data / "prices", "start": "2016-01-01", "end": "2021-12-31"}
     with SweepWorker() as worker:
         warm = worker.submit(eval, _IN_WORKER_OVERLOADS).result()
         there = _sweep(shared_data, worker=worker)
+        again = sweep("tariff-shock-hedge", single, train_until="2019-12-31", worker=worker, **period)
         after = worker.submit(eval, _IN_WORKER_OVERLOADS).result()
         loaded = worker.submit(eval, "sorted({'pandas', 'matplotlib'} & set(__import__('sys').modules))").result()
     assert there.table.to_csv() == local.table.to_csv()
     assert (there.dsr, there.pbo) == (local.dsr, local.pbo)
-    assert "backtests.execution.fast_exec._run" in warm and after == warm
+    here = sweep("tariff-shock-hedge", single, train_until="2019-12-31", **period)
+    assert again.table.to_csv() == here.table.to_csv() and (again.dsr, again.pbo) == (here.dsr, here.pbo)
+    assert "backtests.execution.fast_exec._run" in warm
+    assert after == warm
     assert loaded == []
 
 
-def test_a_dead_sweep_worker_leaves_the_work_to_this_process(shared_data, local):
+def test_a_sweep_worker_killed_mid_sweep_leaves_the_rest_to_this_process(shared_data, local):
+    """The worker dies after the first chunk: the remaining chunks, the reference rows and the PBO
+    run here, and the result is the same bytes."""
     import os
     import signal
 
@@ -110,7 +119,25 @@ def test_a_dead_sweep_worker_leaves_the_work_to_this_process(shared_data, local)
 
     with SweepWorker() as worker:
         [pid] = worker.pids()
-        os.kill(pid, signal.SIGKILL)  # killed from outside (out of memory, say)
-        there = _sweep(shared_data, worker=worker)
+        done: list[int] = []
+
+        def kill_after_the_first_chunk(n: int) -> None:
+            done.append(n)
+            if len(done) == 1:
+                os.kill(pid, signal.SIGKILL)
+
+        there = _sweep(shared_data, worker=worker, progress=kill_after_the_first_chunk)
+    assert len(done) == 2  # two groups: one chunk each, the second run here
     assert there.table.to_csv() == local.table.to_csv()
     assert (there.dsr, there.pbo) == (local.dsr, local.pbo)
+
+
+def test_an_error_in_the_sweep_worker_reaches_the_caller_as_is():
+    from backtests import UserInputError
+    from backtests.sweeps.parallel import Plan, check_cluster
+    from backtests.sweeps.worker import SweepWorker
+
+    with SweepWorker() as worker:
+        with pytest.raises(UserInputError, match=r"^`cluster` 'loco:2': use tcp://HOST:PORT"):
+            Plan.make(1, None, worker).call(check_cluster, "loco:2")
+        assert len(worker.pids()) == 1  # still there, for the rest of the sweep

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from backtests.errors import UserInputError
 from backtests.cli.common import (
     data_options,
     note,
 )
+from backtests.errors import UserInputError
 from backtests.sweeps import OBJECTIVES
 
 
@@ -110,9 +110,9 @@ def sweep_command(
     check_writable_target(Path(out_dir) if out_dir else reports_dir(), force=force, kind="sweep")
     if save_best:
         check_writable_file(Path(save_best), what="--save-best")
-    # Once the outputs are checked: with one job the compiled work runs in a worker that loads
-    # numba and the kernels while this process imports pandas and loads the data.
-    with SweepWorker() if jobs == 1 and not cluster else nullcontext() as worker:
+    # Once the outputs are checked: with one job the fast executor's compiled work runs in a
+    # worker that loads numba and the kernels while this process imports pandas and loads the data.
+    with SweepWorker() if jobs == 1 and not cluster and executor == "fast" else nullcontext() as worker:
         from backtests.api import sweep
         from backtests.cli.run_cmd import announce_inputs
         from backtests.sweeps.grid import parse_grid_option

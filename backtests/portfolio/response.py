@@ -180,7 +180,6 @@ class ResponseArrays:
         return ResponseArrays(*(a[rows] for a in self.arrays()))
 
 
-
 def hedge_level(signal: pd.Series, release: pd.Series, response: Mapping[str, Any]) -> pd.Series:
     """The hedge level of one ``[response]`` configuration, on ``signal``'s index."""
     import pandas as pd

@@ -1,8 +1,8 @@
 """Where a sweep's chunks run: this process, worker processes on this machine (``jobs``), or a Dask cluster.
 
 A sweep is a list of ``GroupData`` (one compiled group: prices, sleeves,
-signal, costs; shipped to each worker once) and ``Chunk`` s (both in ``chunks``) (configuration
-indices and their response parameters; small). Every backend returns each
+signal, costs; shipped to each worker once per ``run``) and ``Chunk`` s (configuration
+indices and their response parameters; small), both defined in ``sweeps.chunks``. Every backend returns each
 chunk's result keyed by configuration index, so the merged table, DSR and PBO
 are byte-identical whatever ran them: each configuration is simulated
 serially on its own, and nothing is summed across chunks.
@@ -107,19 +107,25 @@ class Plan:
     def _in_worker(self, function: Callable, groups: list[GroupData], chunks: list[Chunk]) -> Iterator[Any]:
         """The groups sent once, then every chunk, results in chunk order; here from the first chunk
         the worker could not run (it died)."""
-        assert self.worker is not None
+        worker = self.worker
+        assert worker is not None
         key = uuid.uuid4().hex
-        self.worker.submit(keep_groups, key, groups)
-        futures = deque(self.worker.submit(run_kept, key, function, c) for c in chunks)
-        for chunk in chunks:
-            future = futures.popleft()  # each result released once read
-            if self.worker is not None:
-                try:
-                    yield future.result()
-                    continue
-                except BrokenProcessPool:
-                    self.worker = None
-            yield function(groups[chunk.group], chunk)
+        worker.submit(keep_groups, key, groups)
+        futures = deque(worker.submit(run_kept, key, function, c) for c in chunks)
+        try:
+            for chunk in chunks:
+                future = futures.popleft()  # each result released once read
+                if self.worker is not None:
+                    try:
+                        yield future.result()
+                        continue
+                    except BrokenProcessPool:
+                        self.worker = None
+                yield function(groups[chunk.group], chunk)
+        finally:  # stopped early (an error, a caller that stopped reading): drop the queued chunks
+            for future in futures:
+                future.cancel()
+            worker.submit(keep_groups, key, [])  # and the groups (a dead worker: a failed future)
 
 
 def _drain(futures: deque) -> Iterator[Any]:

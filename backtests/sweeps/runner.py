@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtests.assembly import RESPONSE_KEYS, CompiledRun, ResponseArrays, compile_run
+from backtests.assembly import RESPONSE_KEYS, CompiledRun, compile_run
 from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.errors import BacktestError, UserInputError
 from backtests.inputs import RunInputs
+from backtests.portfolio.response import ResponseArrays
 from backtests.strategy import StrategySpec
 from backtests.sweeps import OBJECTIVES
 from backtests.sweeps.chunks import PBO_BLOCKS, Chunk, GroupData, run_chunk
