@@ -560,28 +560,12 @@ def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_
     or simulating: exit 130 with "Interrupted." and no traceback (not even from a worker still
     importing), the worker gone, the reserved run folder and the worker's private folder removed.
     Wherever the signal lands the same must hold, so the delays need not be exact."""
-    import signal
-    import sys
     import time
 
     reports, scratch = tmp_path / "reports", tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(reports), "TMPDIR": str(scratch)}
-    code = "import sys; from backtests.cli import main; sys.argv[0] = 'backtest'; main()"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    time.sleep(delay)
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-    except ProcessLookupError:
-        pass  # finished first: nothing to interrupt on a fast machine
-    _out, err = process.communicate(timeout=120)
+    process, err = _interrupt(args, delay, env)
     if process.returncode == 0:
         pytest.skip(f"the command finished in under {delay} s")
     assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", err
@@ -598,32 +582,42 @@ def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_
 def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):
     """A worker spawned a moment before Ctrl-C is still starting Python when the signal reaches the
     process group: it must already ignore SIGINT (it is spawned with SIGINT blocked), or it
-    prints a KeyboardInterrupt traceback from its imports (or "Fatal Python error"). The window is a few tens of milliseconds a
-    fraction of a second in, so the signal is sent at many moments."""
-    import signal
-    import sys
-    import time
-
+    prints a KeyboardInterrupt traceback from its imports (or "Fatal Python error"). The window
+    is a few tens of milliseconds, a fraction of a second in, so the signal is sent at many moments."""
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(tmp_path / "reports")}
-    code = "import sys; from backtests.cli import main; sys.argv[0] = 'backtest'; main()"
     for delay in [0.15 + 0.025 * i for i in range(18)]:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code, *_SWEEP],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        time.sleep(delay)
-        os.killpg(process.pid, signal.SIGINT)
-        _out, err = process.communicate(timeout=120)
+        process, err = _interrupt(_SWEEP, delay, env)
         # CPython itself drops a KeyboardInterrupt raised inside a weakref callback of the import
         # machinery ("Exception ignored in ..."): then this process goes on, as any Python program would.
         swallowed = process.returncode == 0 and "Exception ignored in" in err
         assert process.returncode == 130 or swallowed, f"at {delay:.3f} s: {err}"
         worker_noise = ("multiprocessing", "spawn_main", "Fatal Python error")
         assert not any(text in err for text in worker_noise), f"at {delay:.3f} s: {err}"
+
+
+def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Start ``backtest ARGS`` in a new process group, send the group SIGINT after ``delay`` seconds
+    (as a terminal's Ctrl-C does), wait: (the finished process, its stderr)."""
+    import signal
+    import sys
+    import time
+
+    code = "import sys; from backtests.cli import main; sys.argv[0] = 'backtest'; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(delay)
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+    except ProcessLookupError:
+        pass  # finished first: nothing to interrupt on a fast machine
+    _out, err = process.communicate(timeout=120)
+    return process, err
 
 
 def _group_commands(group: int) -> list[str]:
