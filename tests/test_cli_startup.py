@@ -101,3 +101,19 @@ def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert f"STARTED {started}" in out, out
     assert (tmp_path / "sweep" / "sweep.csv").is_file()
+
+
+def test_a_run_without_its_tearsheet_loads_no_matplotlib(tmp_path) -> None:
+    """The events page's charts are drawn by hand: the run folder's pages need no plotting library."""
+    code = (
+        "import sys\n"
+        "from backtests.cli import cli\n"
+        "try:\n"
+        "    cli(['run', 'tariff-shock-hedge', '--source', 'demo', '--start', '2019-01-02', '--end', '2019-12-31',"
+        f" '--no-tearsheet', '--out', {str(tmp_path / 'run')!r}], prog_name='backtest')\n"
+        "except SystemExit:\n    pass\n"
+        "print('LOADED', [m for m in ('matplotlib', 'quantstats') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "LOADED []" in out, out
+    assert 'class="event-marker"' in (tmp_path / "run" / "events.html").read_text()

@@ -16,7 +16,7 @@ from helpers_runresult import make_result
 
 from backtests.errors import BacktestError, UserInputError
 from backtests.paths import reports_dir
-from backtests.reports import artifacts
+from backtests.reports import artifacts, tearsheet
 from backtests.reports.artifacts import metrics_json, write_run
 from backtests.reports.catalog import COMPARE_META, load_run, resolve_run, scan
 from backtests.reports.compare import compare_html, metric_rows, short_names
@@ -196,7 +196,7 @@ def test_out_folder_holding_user_files_is_refused_unless_force(tmp_path: Path):
 
 def test_rewriting_our_run_replaces_all_of_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A run without a tearsheet into a folder that held one: no stale tearsheet beside the new run."""
-    monkeypatch.setattr(artifacts, "write_tearsheet", _fake_tearsheet)
+    monkeypatch.setattr(tearsheet, "write_tearsheet", _fake_tearsheet)
     out = tmp_path / "run"
     first = write_run(make_result(periods=60), out, tearsheet=True)
     assert first["tearsheet"] == out / "tearsheet.html" and first["tearsheet"].exists()
@@ -213,7 +213,7 @@ def test_tearsheet_benchmark_is_passed_through(tmp_path: Path, monkeypatch: pyte
         seen.update(kwargs)
         return _fake_tearsheet(result, path)
 
-    monkeypatch.setattr(artifacts, "write_tearsheet", spy)
+    monkeypatch.setattr(tearsheet, "write_tearsheet", spy)
     write_run(make_result(periods=60), tmp_path / "a", tearsheet=True)
     assert seen == {"benchmark": None}  # the spec's benchmark
     other = pd.Series(0.001, index=pd.bdate_range("2018-01-02", periods=60), name="ACWI")
@@ -340,7 +340,7 @@ def test_incomplete_or_corrupt_run_folders_are_counted_not_listed(manifest, metr
 def test_index_links_both_pages_names_benchmark_and_shows_the_hedge(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    monkeypatch.setattr(artifacts, "write_tearsheet", _fake_tearsheet)
+    monkeypatch.setattr(tearsheet, "write_tearsheet", _fake_tearsheet)
     root = reports_dir()
     result = make_result(periods=60, strategy="hedged")
     metrics = {

@@ -6,7 +6,8 @@
 - ``pages``: ``events.html`` (equity with firings marked, weights, event study).
 - ``event_study``: pure event-window returns and their averages.
 - ``index``/``catalog``: the runs under the reports root; ``compare``: runs side by side.
-- ``charts``/``markup``: the matplotlib-SVG charts and HTML helpers they share.
+- ``timecharts``: the events page's charts, hand-built SVG (no matplotlib); ``charts``: the
+  compare page's and the tearsheet's, matplotlib SVG; ``markup``: the HTML helpers they share.
 - ``destinations``/``jsonsafe``: where a run folder goes, JSON-ready values; light (no
   matplotlib), so a sweep uses them without loading the run-report machinery.
 """

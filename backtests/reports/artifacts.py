@@ -37,7 +37,7 @@ from backtests.reports.navigation import (
     tearsheet_nav,
 )
 from backtests.reports.pages import events_page
-from backtests.reports.tearsheet import Comparator, write_tearsheet
+from backtests.reports.tearsheet_job import Comparator
 from backtests.results import RunResult
 from backtests.triggers.context import FIRING_COLUMNS
 
@@ -154,6 +154,8 @@ def write_run(
             if pending is not None:
                 files["tearsheet"] = pending.result()
             elif tearsheet:
+                from backtests.reports.tearsheet import write_tearsheet  # matplotlib: only when drawn here
+
                 files["tearsheet"] = write_tearsheet(
                     result, page, top_html=nav, benchmark=tearsheet_benchmark
                 )

@@ -35,6 +35,7 @@ from backtests.reports.markup import (
     synthetic_banner,
     table,
 )
+from backtests.reports.timecharts import growth as growth_of
 
 COMPARE_METRICS: tuple[tuple[str, str, bool], ...] = (  # key, label, is a ratio shown in percent
     ("cagr", "CAGR", True),
@@ -193,10 +194,10 @@ def _curves(
     versus_base: dict[str, pd.Series] = {}
     for run, name in zip(runs, names, strict=True):
         frame = _returns(run)
-        growth[name] = charts.growth(frame["strategy"])
-        benchmarks.setdefault(_benchmark_key(run), (name, charts.growth(frame["benchmark"])))
+        growth[name] = growth_of(frame["strategy"])
+        benchmarks.setdefault(_benchmark_key(run), (name, growth_of(frame["benchmark"])))
         if "base" in frame:
-            versus_base[name] = growth[name] / charts.growth(frame["base"])
+            versus_base[name] = growth[name] / growth_of(frame["base"])
     tickers = [key[0] for key in benchmarks]
     for key, (first, curve) in benchmarks.items():
         growth[key[0] if tickers.count(key[0]) == 1 else f"{key[0]} ({first})"] = curve

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from backtests.attribution import response_setting
-from backtests.reports import charts
+from backtests.reports import timecharts as charts
 from backtests.reports.event_study import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,

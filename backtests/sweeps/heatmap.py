@@ -455,7 +455,7 @@ def _colour_bar(box: _Box, prefix: str, scale: dict[float, str], name: str) -> s
     return "".join(parts)
 
 
-def _nice_ticks(lo: float, hi: float) -> list[float]:
+def nice_ticks(lo: float, hi: float) -> list[float]:
     """Four to seven round values from ``lo`` to ``hi``."""
     if not hi > lo:
         return [lo]
@@ -484,7 +484,7 @@ def line_panel(
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     pad = (hi - lo) * 0.08 if hi > lo else max(abs(lo) * 0.1, 0.1)
     lo, hi = lo - pad, hi + pad
-    y_ticks = _nice_ticks(lo, hi)
+    y_ticks = nice_ticks(lo, hi)
     tick_labels = [f"{v:.10g}" for v in y_ticks]
     heading, top = _heading(title, "")
     left = 10 + 16 + 8 + max(_width(s, TICK_FONT) for s in tick_labels) + 8
