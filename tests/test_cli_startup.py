@@ -111,9 +111,9 @@ def test_a_run_without_its_tearsheet_loads_no_matplotlib(tmp_path) -> None:
         "try:\n"
         "    cli(['run', 'tariff-shock-hedge', '--source', 'demo', '--start', '2019-01-02', '--end', '2019-12-31',"
         f" '--no-tearsheet', '--out', {str(tmp_path / 'run')!r}], prog_name='backtest')\n"
-        "except SystemExit:\n    pass\n"
+        "except SystemExit as done:\n    print('EXIT', done.code)\n"
         "print('LOADED', [m for m in ('matplotlib', 'quantstats') if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "LOADED []" in out, out
+    assert "EXIT 0" in out and "LOADED []" in out, out
     assert 'class="event-marker"' in (tmp_path / "run" / "events.html").read_text()

@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backtests.reports import charts, timecharts
 
@@ -140,3 +142,41 @@ def test_long_sleeves_take_evenly_spaced_colours_of_the_ramp():
     colours = timecharts.sleeve_colors(9, timecharts.CORE_COLORS, timecharts.BLUES)
     # 35% of the 9-stop ramp is 0.8 of the way from #c6dbef to #9ecae1 (worked by hand)
     assert colours[0] == "#a6cde4" and colours[-1] == "#083d7f" and len(set(colours)) == 9
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=st.integers(-40_000, 40_000), span=st.integers(0, 60_000))
+def test_date_ticks_are_few_inside_the_plot_and_in_order(first: int, span: int):
+    """Any period from one day to ~160 years, 1860 to 2250: one to twelve labelled ticks, each inside
+    the plot, distinct and left to right."""
+    axis = timecharts._Axis(first, first + span)
+    ticks = axis.ticks()
+    xs = [x for x, _ in ticks]
+    assert 1 <= len(ticks) <= timecharts.MOST_DATE_TICKS
+    assert all(axis.left <= x <= axis.left + axis.width + 1e-9 for x in xs)
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+
+
+def test_a_relative_panel_of_float_noise_draws_flat_without_error():
+    """Strategy and base equal but for float noise (a hedge that never traded): the panel is drawn
+    as a flat line at 0 with distinct labels, where a tick step below a millionth used to raise."""
+    idx = pd.bdate_range("2024-01-01", periods=30)
+    curve = pd.Series(1.0, index=idx)
+    for noise in (1e-16, 1e-11, 1e-9):
+        rel = pd.Series(0.0, index=idx)
+        rel.iloc[5] = noise
+        svg = timecharts.hedge_chart(
+            {"s": curve, "u": curve, "b": curve}, rel, {"s": curve - 1.0},
+            spans=[], markers=[], title="t", relative_title="r",
+        )  # fmt: skip
+        panel = svg[svg.index(">r</text>") : svg.index(">Drawdown:")]  # the relative panel alone
+        labels = re.findall(r">([^<]*%)</text>", panel)
+        assert labels and len(labels) == len(set(labels)), labels  # no stacked "0%" labels
+
+
+def test_a_date_label_at_the_right_edge_stays_inside_the_figure():
+    days = timecharts._days(pd.to_datetime(["2025-01-02", "2025-12-01"]))
+    axis = timecharts._Axis(int(days[0]), int(days[1]))
+    x, label = axis.ticks()[-1]
+    assert label == "Dec 2025" and x > timecharts.WIDTH - 30  # the last tick is at the very end
+    assert 'text-anchor="end">Dec 2025<' in timecharts._date_label(x, 10, label)

@@ -24,8 +24,9 @@ __all__ = ["new_run_dir", "rebuild_index", "write_run"]
 
 
 def __getattr__(name: str) -> Any:
-    """``write_run`` loads ``artifacts`` (and matplotlib) on first use only, so importing a light
-    module of this package (``markup``, ``folders``, ``destinations``, ``jsonsafe``) stays light."""
+    """``write_run`` loads ``artifacts`` on first use only (matplotlib only when it draws a
+    tearsheet in this process), so importing a light module of this package (``markup``,
+    ``folders``, ``destinations``, ``jsonsafe``, ``svg``) stays light."""
     if name == "write_run":
         return importlib.import_module("backtests.reports.artifacts").write_run
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

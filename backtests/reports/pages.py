@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from backtests.attribution import response_setting
-from backtests.reports import timecharts as charts
+from backtests.reports import timecharts
 from backtests.reports.event_study import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
@@ -67,7 +67,7 @@ def _event_line(e: dict[str, str]) -> str:
 
 def _markers(
     result: RunResult, directions: dict[tuple[pd.Timestamp, str], str]
-) -> list[charts.Marker]:
+) -> list[timecharts.Marker]:
     """One strip marker per firing day: hover lists every firing and event; click -> source/row."""
     firings = result.firings.reset_index(drop=True)
     days = pd.to_datetime(firings["date"])
@@ -82,7 +82,7 @@ def _markers(
             urls += [safe_url(e["source"]) for e in events if safe_url(e["source"])]
             kinds += [directions.get((pd.Timestamp(e["date"]), e["title"]), "") for e in events]
         markers.append(
-            charts.Marker(
+            timecharts.Marker(
                 pd.Timestamp(day),
                 len(rows),
                 "\n".join(lines),
@@ -93,10 +93,10 @@ def _markers(
     return markers
 
 
-def _spans(result: RunResult) -> list[charts.Span]:
+def _spans(result: RunResult) -> list[timecharts.Span]:
     label = result.base_label
     return [
-        charts.Span(
+        timecharts.Span(
             ep["start"],
             ep["end"],
             f"Hedge episode {i + 1}: {ep['start']:%Y-%m-%d} to {ep['end']:%Y-%m-%d} "
@@ -391,9 +391,9 @@ def _event_study(result: RunResult) -> str:
 
 def _hedge_chart(result: RunResult) -> str:
     label = result.base_label
-    strategy = charts.growth(result.returns)
-    base = charts.growth(result.base_returns)
-    benchmark = charts.growth(result.benchmark_returns)
+    strategy = timecharts.growth(result.returns)
+    base = timecharts.growth(result.base_returns)
+    benchmark = timecharts.growth(result.benchmark_returns)
     curves = {
         result.strategy: strategy,
         label: base,
@@ -403,7 +403,7 @@ def _hedge_chart(result: RunResult) -> str:
         result.strategy: strategy / strategy.cummax() - 1.0,
         label: base / base.cummax() - 1.0,
     }
-    return charts.hedge_chart(
+    return timecharts.hedge_chart(
         curves,
         strategy / base - 1.0,
         drawdowns,
@@ -445,7 +445,7 @@ def events_page(result: RunResult, *, index_href: str, tearsheet: bool = True) -
         "open at the end of the data.</p>"
         f"{_episodes_table(result)}"
         f'<h2 id="weights">Portfolio weights</h2><div class="chart" id="weights-chart">'
-        f"{charts.weights_chart(result.weights, result.hedge_tickers, sleeve=sleeve)}</div>"
+        f"{timecharts.weights_chart(result.weights, result.hedge_tickers, sleeve=sleeve)}</div>"
         f'<h2 id="event-study">Event study</h2>{_event_study(result)}'
         f'<h2 id="firings-list">Trigger firings</h2>{_firings_table(result)}'
     )

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from backtests.reports.markup import esc
-from backtests.sweeps.heatmap import nice_ticks
+from backtests.reports.svg import nice_ticks, num
 
 STRATEGY_COLOR = "#1f5fbf"
 BENCHMARK_COLOR = "#f2a33a"
@@ -97,14 +97,19 @@ def sleeve_colors(count: int, palette: Sequence[str], ramp: Sequence[str]) -> li
 
 
 def _n(value: float) -> str:
-    """A coordinate: one decimal at most."""
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    """A coordinate: one decimal at most (a tenth of a pixel)."""
+    return num(value, 1)
 
 
 def _text(x: float, y: float, text: str, *, size: float = 11, anchor: str = "start", extra: str = "") -> str:
     anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
     return f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}"{anchor_attr}{extra}>{esc(text)}</text>'
+
+
+def _date_label(x: float, y: float, label: str) -> str:
+    """A date tick's label centred under it, or ending at it where centred it would leave the figure."""
+    half = len(label) * 12 * 0.3  # half the width of 12 px text, ~0.6 em a character
+    return _text(x, y, label, size=12, anchor="end" if x + half > WIDTH - 2 else "middle")
 
 
 def _link(href: str, inner: str) -> str:
@@ -169,7 +174,8 @@ class _Panel:
         """A panel whose range holds every finite value of ``series`` with 5% margins."""
         values = np.concatenate([s[np.isfinite(s)] for s in series]) if series else np.zeros(0)
         lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
-        pad = (hi - lo) * 0.05 if hi > lo else max(abs(hi) * 0.05, 0.01)
+        flat = hi - lo <= 1e-9 * max(1.0, abs(hi))  # float noise (a hedge never on) draws as flat
+        pad = max(abs(hi) * 0.05, 0.01) if flat else (hi - lo) * 0.05
         return cls(axis, top, height, lo - pad, hi + pad)
 
     @property
@@ -184,7 +190,7 @@ class _Panel:
         right = self.axis.left + self.axis.width
         values = nice_ticks(self.lo, self.hi)
         step = (values[1] - values[0] if len(values) > 1 else 1.0) * (100 if percent else 1)
-        decimals = next(d for d in range(7) if abs(round(step, d) - step) <= 1e-9 * step)
+        decimals = next((d for d in range(7) if abs(round(step, d) - step) <= 1e-9 * step), 6)
         parts = []
         for value in values:
             y = float(self.y(value))
@@ -244,7 +250,7 @@ def _svg(body: str, height: float, label: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
         f'width="{WIDTH}" height="{_n(height)}" viewBox="0 0 {WIDTH} {_n(height)}" '
-        f'font-family="{FONT}" fill="{TEXT_GREY}" role="img" aria-label="{esc(label)}">{body}</svg>'
+        f'font-family="{FONT}" fill="{TEXT_GREY}" aria-label="{esc(label)}">{body}</svg>'
     )
 
 
@@ -343,7 +349,7 @@ def strip_panel(strip: _Panel, markers: Sequence[Marker], date_ticks: Sequence[t
     ]
     for x, label in date_ticks:
         parts.append(f'<path d="M{_n(x)} {_n(strip.bottom)}v4" stroke="{SPINE}" stroke-width="0.8"/>')
-        parts.append(_text(x, strip.bottom + 18, label, size=12, anchor="middle"))
+        parts.append(_date_label(x, strip.bottom + 18, label))
     for i, m in enumerate(markers):
         shape, color = DIRECTION_STYLE.get(m.direction, OTHER_STYLE)
         cx = float(axis.x(int(_days([m.date])[0])))
@@ -384,7 +390,7 @@ def weights_chart(weights: pd.DataFrame, hedge_tickers: Sequence[str], *, sleeve
         parts.append(f'<path d="M{"L".join(ring)}Z" style="fill: {color}"/>')
         below = upper
     for tick_x, label in date_ticks:
-        parts.append(_text(tick_x, panel.bottom + 18, label, size=12, anchor="middle"))
+        parts.append(_date_label(tick_x, panel.bottom + 18, label))
     rows = [labels[k : k + 6] for k in range(0, len(labels), 6)]
     y = panel.bottom + 48
     for r, row in enumerate(rows):

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from backtests.atomic import atomic_write_text
+from backtests.reports.svg import nice_ticks, num
 
 #: viridis at 0, 1/16, ..., 1 (matplotlib's table); colours in between are interpolated linearly.
 VIRIDIS = (
@@ -65,8 +66,7 @@ def _x(text: object) -> str:
 
 def _n(value: float) -> str:
     """A coordinate: two decimals at most, no trailing zeros."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    return num(value, 2)
 
 
 def _width(text: str, size: float) -> float:
@@ -453,17 +453,6 @@ def _colour_bar(box: _Box, prefix: str, scale: dict[float, str], name: str) -> s
     label_x = x + 14 + 6 + max((_width(s, TICK_FONT) for s in scale.values()), default=0) + 14
     parts.append(_text(label_x, box.top + box.height / 2, name, size=12, anchor="middle", rotate=-90))
     return "".join(parts)
-
-
-def nice_ticks(lo: float, hi: float) -> list[float]:
-    """Four to seven round values from ``lo`` to ``hi``."""
-    if not hi > lo:
-        return [lo]
-    raw = (hi - lo) / 6
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(lo / step - 1e-9)
-    return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
 
 
 def line_panel(
