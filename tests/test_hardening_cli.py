@@ -565,9 +565,11 @@ def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_
     reports, scratch = tmp_path / "reports", tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(reports), "TMPDIR": str(scratch)}
-    process, err = _interrupt(args, delay, env)
-    if process.returncode == 0:
+    process, err, sent = _interrupt(args, delay, env)
+    if not sent:
         pytest.skip(f"the command finished in under {delay} s")
+    if process.returncode == 0 and "Exception ignored in" in err:
+        pytest.skip(f"CPython dropped the KeyboardInterrupt inside a callback: {err.strip().splitlines()[-1]}")
     assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert not [c for c in _group_commands(process.pid) if "spawn_main" in c], "the worker outlived the command"
@@ -586,7 +588,7 @@ def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):
     is a few tens of milliseconds, a fraction of a second in, so the signal is sent at many moments."""
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(tmp_path / "reports")}
     for delay in [0.15 + 0.025 * i for i in range(18)]:
-        process, err = _interrupt(_SWEEP, delay, env)
+        process, err, _sent = _interrupt(_SWEEP, delay, env)
         # CPython itself drops a KeyboardInterrupt raised inside a weakref callback of the import
         # machinery ("Exception ignored in ..."): then this process goes on, as any Python program would.
         swallowed = process.returncode == 0 and "Exception ignored in" in err
@@ -595,9 +597,10 @@ def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):
         assert not any(text in err for text in worker_noise), f"at {delay:.3f} s: {err}"
 
 
-def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tuple[subprocess.Popen, str, bool]:
     """Start ``backtest ARGS`` in a new process group, send the group SIGINT after ``delay`` seconds
-    (as a terminal's Ctrl-C does), wait: (the finished process, its stderr)."""
+    (as a terminal's Ctrl-C does), wait: (the finished process, its stderr, whether the signal was
+    sent while it ran)."""
     import signal
     import sys
     import time
@@ -612,12 +615,13 @@ def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tupl
         start_new_session=True,
     )
     time.sleep(delay)
+    sent = process.poll() is None
     try:
         os.killpg(process.pid, signal.SIGINT)
     except ProcessLookupError:
-        pass  # finished first: nothing to interrupt on a fast machine
+        sent = False  # finished first: nothing to interrupt on a fast machine
     _out, err = process.communicate(timeout=120)
-    return process, err
+    return process, err, sent
 
 
 def _group_commands(group: int) -> list[str]:
