@@ -1,11 +1,13 @@
-"""Number formats shared by our hand-built SVG charts (the sweep's heat and line panels, the events
-page's date-axis charts): coordinates with few decimals, and round tick values.
+"""Pieces shared by our hand-built SVG charts (the sweep's heat and line panels, the events page's
+date-axis charts): coordinates with few decimals, text elements, estimated text widths and round
+tick values.
 
 Light on purpose: no plotting library, no pandas.
 """
 
 from __future__ import annotations
 
+import html
 import math
 
 
@@ -24,3 +26,18 @@ def nice_ticks(lo: float, hi: float) -> list[float]:
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.ceil(lo / step - 1e-9)
     return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+
+
+def text(x: float, y: float, content: object, *, size: float, anchor: str = "start", extra: str = "", decimals: int = 2) -> str:
+    """A ``<text>`` element: position and size with at most ``decimals`` decimals, ``extra``
+    attributes appended, the content XML-escaped (quotes too)."""
+    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
+    return (
+        f'<text x="{num(x, decimals)}" y="{num(y, decimals)}" font-size="{num(size, decimals)}"'
+        f"{anchor_attr}{extra}>{html.escape(str(content), quote=True)}</text>"
+    )
+
+
+def text_width(content: str, size: float) -> float:
+    """Estimated width in px of ``content`` at font ``size`` (0.62 em a character)."""
+    return len(content) * size * 0.62

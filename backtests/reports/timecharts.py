@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from backtests.reports.markup import esc
-from backtests.reports.svg import nice_ticks, num
+from backtests.reports.svg import nice_ticks, num, text, text_width
 
 STRATEGY_COLOR = "#1f5fbf"
 BENCHMARK_COLOR = "#f2a33a"
@@ -101,15 +101,13 @@ def _n(value: float) -> str:
     return num(value, 1)
 
 
-def _text(x: float, y: float, text: str, *, size: float = 11, anchor: str = "start", extra: str = "") -> str:
-    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
-    return f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}"{anchor_attr}{extra}>{esc(text)}</text>'
+def _text(x: float, y: float, content: str, *, size: float = 11, anchor: str = "start", extra: str = "") -> str:
+    return text(x, y, content, size=size, anchor=anchor, extra=extra, decimals=1)
 
 
 def _date_label(x: float, y: float, label: str) -> str:
     """A date tick's label centred under it, or ending at it where centred it would leave the figure."""
-    half = len(label) * 12 * 0.3  # half the width of 12 px text, ~0.6 em a character
-    return _text(x, y, label, size=12, anchor="end" if x + half > WIDTH - 2 else "middle")
+    return _text(x, y, label, size=12, anchor="end" if x + text_width(label, 12) / 2 > WIDTH - 2 else "middle")
 
 
 def _link(href: str, inner: str) -> str:
@@ -255,8 +253,8 @@ def _svg(body: str, height: float, label: str) -> str:
 
 
 def _legend_step(name: str) -> float:
-    """The width one legend item takes: swatch, name (12 px text, ~0.6 em a character), gap."""
-    return 28 + len(name) * 12 * 0.6 + 18
+    """The width one legend item takes: swatch, name (12 px text), gap."""
+    return 28 + text_width(name, 12) + 18
 
 
 def _legend(x: float, y: float, items: Sequence[tuple[str, str]], *, swatch: str = "line") -> str:
@@ -306,7 +304,7 @@ def hedge_chart(
     rel = _Panel.fitted(axis, top.bottom + 34, 110, [relative.to_numpy(dtype=float)])
     dd = _Panel.fitted(axis, rel.bottom + 34, 110, [s.to_numpy(dtype=float) for s in drawdowns.values()])
     strip = _Panel(axis, dd.bottom + 26, 34, 0.0, 1.0)
-    span_days = [(int(_days([s.start])[0]), int(_days([s.end])[0])) for s in spans]
+    span_days = list(zip(_days([s.start for s in spans]).tolist(), _days([s.end for s in spans]).tolist(), strict=True))
     parts = [
         _text(axis.left, 22, title, size=15, extra=' font-weight="bold"'),
         _legend(axis.left + 4, 46, [(name, colors[i]) for i, name in enumerate(curves)]),
@@ -350,9 +348,8 @@ def strip_panel(strip: _Panel, markers: Sequence[Marker], date_ticks: Sequence[t
     for x, label in date_ticks:
         parts.append(f'<path d="M{_n(x)} {_n(strip.bottom)}v4" stroke="{SPINE}" stroke-width="0.8"/>')
         parts.append(_date_label(x, strip.bottom + 18, label))
-    for i, m in enumerate(markers):
+    for i, (m, cx) in enumerate(zip(markers, axis.x(_days([m.date for m in markers])).tolist(), strict=True)):
         shape, color = DIRECTION_STYLE.get(m.direction, OTHER_STYLE)
-        cx = float(axis.x(int(_days([m.date])[0])))
         count = _text(cx, cy - 9, str(m.count), size=8, anchor="middle") if m.count > 1 else ""
         parts.append(
             f'<g id="event-marker-{i}" class="event-marker"><title>{esc(m.tooltip)}</title>'

@@ -38,6 +38,8 @@ import numpy as np
 
 from backtests.atomic import atomic_write_text
 from backtests.reports.svg import nice_ticks, num
+from backtests.reports.svg import text as svg_text
+from backtests.reports.svg import text_width as _width
 
 #: viridis at 0, 1/16, ..., 1 (matplotlib's table); colours in between are interpolated linearly.
 VIRIDIS = (
@@ -67,11 +69,6 @@ def _x(text: object) -> str:
 def _n(value: float) -> str:
     """A coordinate: two decimals at most, no trailing zeros."""
     return num(value, 2)
-
-
-def _width(text: str, size: float) -> float:
-    """Estimated width in px of ``text`` at font ``size`` (0.62 em a character)."""
-    return len(text) * size * 0.62
 
 
 def _short(label: str) -> str:
@@ -208,8 +205,7 @@ def _text(
 ) -> str:
     extra = (f' font-weight="{weight}"' if weight else "") + (f' fill="{fill}"' if fill else "")
     extra += f' transform="rotate({_n(rotate)} {_n(x)} {_n(y)})"' if rotate else ""
-    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
-    return f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}"{anchor_attr}{extra}>{_x(text)}</text>'
+    return svg_text(x, y, text, size=size, anchor=anchor, extra=extra)
 
 
 def _heading(title: str, subtitle: str) -> tuple[str, float]:
