@@ -16,8 +16,9 @@ Cases (``tariff-shock-hedge``, 2015-01-01..2025-12-31, ``--prices DIR``; sweeps 
   hedge_fraction 0.001:1.0:0.001 x hold_days 1:2000:1 (the "< 2 GB" memory goal);
 - ``sweep-10k-local2``, ``sweep-1m-local2``: the same on ``--cluster local:2`` (Dask).
 
-Measured: wall time (``%e``) and peak RSS (``%M``) from GNU ``/usr/bin/time -f '%e %M'``
-around the process. ``%M`` is the largest resident set of any single process of the
+Measured: wall time (``%e``), CPU time (user + system, ``%U`` + ``%S``: the process and the
+workers it waited for) and peak RSS (``%M``) from GNU ``/usr/bin/time -f '%e %U %S %M'``
+around the process. CPU time / cores is the least wall time the work could take here. ``%M`` is the largest resident set of any single process of the
 tree (Linux folds the reaped workers' peaks in as a maximum, not a sum). For the 1M
 sweep (its chunks run in the sweep worker process) and the cluster cases the process
 tree is also sampled with psutil every 0.2 s: the peak of the tree's summed RSS and each
@@ -79,10 +80,11 @@ class Case:
 
 @dataclass
 class Sample:
-    """One process: wall seconds and peak RSS (MiB) from GNU time; tree figures from psutil when sampled."""
+    """One process: wall and CPU seconds and peak RSS (MiB) from GNU time; tree figures from psutil when sampled."""
 
     wall: float
     peak_mib: float
+    cpu: float = 0.0
     tree_peak_mib: float = 0.0
     worker_peaks_mib: list[float] = field(default_factory=list)
 
@@ -162,7 +164,7 @@ def measure(command: list[str], env: dict[str, str], scratch: Path, workers: boo
     timing, log = scratch / "time.txt", scratch / "stderr.txt"
     with open(log, "w") as err:
         process = subprocess.Popen(
-            [str(GNU_TIME), "-f", "%e %M", "-o", str(timing), *command],
+            [str(GNU_TIME), "-f", "%e %U %S %M", "-o", str(timing), *command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -173,8 +175,8 @@ def measure(command: list[str], env: dict[str, str], scratch: Path, workers: boo
         process.wait()
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed (exit {process.returncode}):\n{log.read_text()[-2000:]}")
-    wall, peak_kib = timing.read_text().split()[-2:]
-    sample.wall, sample.peak_mib = float(wall), int(peak_kib) / 1024.0
+    wall, user, system, peak_kib = timing.read_text().split()[-4:]
+    sample.wall, sample.cpu, sample.peak_mib = float(wall), float(user) + float(system), int(peak_kib) / 1024.0
     return sample
 
 
@@ -192,12 +194,12 @@ def run_case(case: Case, runs: int, prices: Path, env: dict[str, str], scratch: 
 
 
 def report_line(case: Case, samples: list[Sample], load: str) -> str:
-    """``case  runs  min  median  max  peakRSS  load(start->end)  configs/s``."""
+    """``case  runs  min  median  max  cpu  peakRSS  load(start->end)  configs/s``."""
     walls = [s.wall for s in samples]
     rate = f"{case.configs / statistics.median(walls):>10,.0f}" if case.configs else f"{'-':>10}"
     return (
         f"{case.name:<18} {len(samples):>4} {min(walls):>8.2f} {statistics.median(walls):>8.2f} {max(walls):>8.2f} "
-        f"{max(s.peak_mib for s in samples):>9,.0f} {load:>14} {rate}"
+        f"{statistics.median(s.cpu for s in samples):>7.2f} {max(s.peak_mib for s in samples):>9,.0f} {load:>14} {rate}"
     )
 
 
@@ -237,11 +239,12 @@ def main(argv: list[str] | None = None, names: tuple[str, ...] | None = None) ->
     print(
         f"{STRATEGY} {PERIOD[1]}..{PERIOD[3]}, prices {args.prices.resolve()}; {os.cpu_count()} cores; "
         f"{args.runs} runs per case (1M cases once), each after one warm-up run; "
-        f"wall and peak RSS from /usr/bin/time -f '%e %M'; load = 1-minute load average"
+        f"wall, CPU (user + sys, median) and peak RSS from /usr/bin/time -f '%e %U %S %M'; "
+        "load = 1-minute load average"
     )
     print(describe())
     print(
-        f"{'case':<18} {'runs':>4} {'min s':>8} {'median s':>8} {'max s':>8} {'peakRSS MiB':>9} "
+        f"{'case':<18} {'runs':>4} {'min s':>8} {'median s':>8} {'max s':>8} {'cpu s':>7} {'peakRSS MiB':>9} "
         f"{'load(start->end)':>14} {'configs/s':>10}"
     )
     medians = {}

@@ -124,3 +124,34 @@ def test_turnover_definition() -> None:
     result = run_backtrader(closes, targets, CostModel(), NEVER, 100.0)
     # buy 100, then sell 100 and buy 100 over one year of flat prices: 300 / 100 / 1 year
     assert result.turnover == pytest.approx(3.0, rel=1e-9)
+
+
+def _lines_after(preload, dates: list[float], prices: list[float]) -> dict[str, tuple]:
+    """Every line of an ``ArrayFeed`` after ``preload`` and ``home``, with its indices."""
+    import backtrader as bt
+
+    from backtests.execution.backtrader_exec import ArrayFeed
+
+    feed = ArrayFeed(dates=dates, prices=prices)
+    bt.Cerebro().adddata(feed)  # its environment: time zone, date bounds
+    feed._start()
+    preload(feed)
+    lines = {
+        alias: (list(getattr(feed.lines, alias).array), getattr(feed.lines, alias).idx, len(getattr(feed.lines, alias)))
+        for alias in feed.getlinealiases()
+    }
+    lines["more bars"] = (feed.load(), feed.buflen(), isinstance(feed, bt.feed.DataBase))
+    return lines
+
+
+def test_the_bulk_preload_leaves_the_feed_as_backtraders_bar_by_bar_preload() -> None:
+    import backtrader as bt
+
+    from backtests.execution.backtrader_exec import ArrayFeed
+
+    dates = [bt.date2num(day.to_pydatetime()) for day in pd.bdate_range("2024-01-01", periods=7)]
+    prices = [100.0, 101.5, 99.25, 99.25, 1e-9, 250.0, 3.0]
+    bulk = _lines_after(ArrayFeed.preload, dates, prices)
+    assert bulk == _lines_after(bt.feed.DataBase.preload, dates, prices)  # via ``_load``, one bar at a time
+    assert bulk["close"] == (prices, -1, 0) and bulk["volume"][0] == [0.0] * 7
+    assert bulk["more bars"][0] is False  # nothing more to load once preloaded

@@ -21,7 +21,10 @@ What we change around ``quantstats.reports.html``:
   squeezed to one side, year labels piled up).
 - **Speed.** During the render quantstats' EOY chart is not drawn at all (it would be
   thrown away) and ``pyplot.savefig`` skips its trailing ``draw_idle``, a full Agg
-  redraw of every chart already saved as SVG (a screen refresh; there is no screen).
+  redraw of every chart already saved as SVG (a screen refresh; there is no screen),
+  and the layout-less draw that ``savefig`` makes first on a figure ``tight_layout``
+  has left a placeholder layout engine (it lays nothing out). With ``share_charts``
+  (the worker's case) a fork draws about half of the charts (``reports.shared_charts``).
   quantstats' ``drawdown_details``, compounded ``group_returns`` and ``_prepare_benchmark``
   are replaced by exact versions (``reports.quantstats_fast``): about a third of its time.
   None of this changes a byte of the page.
@@ -54,7 +57,7 @@ import re
 import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,7 @@ from backtests.atomic import atomic_write_text
 from backtests.reports.charts import eoy_chart
 from backtests.reports.markup import asset, esc, synthetic_banner
 from backtests.reports.quantstats_fast import stand_ins, swapped
+from backtests.reports.shared_charts import ChartsLost, can_share, shared_charts
 from backtests.reports.tearsheet_job import Comparator, TearsheetJob, tearsheet_job
 from backtests.results import RunResult
 
@@ -165,18 +169,37 @@ def _undated(html: str) -> str:
     return re.sub(r"<dc:date>[^<]*</dc:date>", "", html).replace("\ufe6a", "%")
 
 
-def tearsheet_html(job: TearsheetJob, workdir: Path) -> str:
+def tearsheet_html(job: TearsheetJob, workdir: Path, *, share_charts: bool = False) -> str:
     """Run quantstats on ``job`` (quiet, offline) and return the page; its template and output
-    files go in ``workdir``, an existing folder of the caller's."""
+    files go in ``workdir``, an existing folder of the caller's.
+
+    ``share_charts``: draw the charts in this process and a fork of it
+    (``reports.shared_charts``; the same bytes), where ``can_share`` allows; if the fork is
+    lost, the page is drawn again here alone.
+    """
+    if share_charts and can_share():
+        try:
+            return _html(job, workdir, share_charts=True)
+        except ChartsLost:
+            pass
+    return _html(job, workdir, share_charts=False)
+
+
+def _html(job: TearsheetJob, workdir: Path, *, share_charts: bool) -> str:
     template, output = workdir / "template.html", workdir / "tearsheet.html"
     atomic_write_text(template, _template(job))
     with quiet_quantstats() as qs:
         from matplotlib import pyplot
+        from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
         def save_only(*args: Any, **kwargs: Any) -> None:
-            pyplot.gcf().savefig(*args, **kwargs)
+            figure = pyplot.gcf()
+            if isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
+                figure.set_layout_engine(None)  # what tight_layout() leaves: no layout, one draw
+            figure.savefig(*args, **kwargs)
 
         with (
+            shared_charts(qs, workdir) if share_charts else nullcontext() as charts,
             swapped(qs.plots, "yearly_returns", lambda *_args, **_kwargs: None),
             swapped(pyplot, "savefig", save_only),
             stand_ins(qs),
@@ -191,7 +214,10 @@ def tearsheet_html(job: TearsheetJob, workdir: Path) -> str:
                 benchmark_title=job.compared.name,
                 match_dates=False,
             )
-    return _undated(output.read_text(encoding="utf-8"))
+            page = output.read_text(encoding="utf-8")
+            if charts is not None:
+                page = charts.page(page)
+    return _undated(page)
 
 
 def render_tearsheet(job: TearsheetJob, path: Path) -> Path:

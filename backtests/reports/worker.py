@@ -6,7 +6,8 @@ loaded does those imports while this process loads and backtests; once a
 ``RunResult`` exists, ``render`` hands it a small ``TearsheetJob`` (built here by
 ``tearsheet_job.tearsheet_job``, pandas only, so bad input raises here, at once) and the page is
 drawn there by ``tearsheet.tearsheet_html``, the very code ``write_tearsheet``
-runs in-process, while this process writes the rest of the run folder.
+runs in-process, while this process writes the rest of the run folder. The worker runs
+one thread, so it may fork to share the charts (``reports.shared_charts``: same bytes).
 
 Drawing early: ``prepare`` starts the page of a provisional result (``backtest run``
 hands it the fast executor's result, which equals backtrader's bit for bit, before
@@ -79,7 +80,7 @@ def _warm_up() -> None:
 def _html(job: TearsheetJob, workdir: Path) -> str:
     from backtests.reports.tearsheet import tearsheet_html
 
-    return tearsheet_html(job, workdir)
+    return tearsheet_html(job, workdir, share_charts=True)  # this process runs one thread: it may fork
 
 
 @dataclass
