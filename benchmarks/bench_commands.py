@@ -18,8 +18,9 @@ Cases (``tariff-shock-hedge``, 2015-01-01..2025-12-31, ``--prices DIR``; sweeps 
 
 Measured: wall time (``%e``), CPU time (user + system, ``%U`` + ``%S``: the process and the
 workers it waited for) and peak RSS (``%M``) from GNU ``/usr/bin/time -f '%e %U %S %M'``
-around the process. CPU time / cores is the least wall time the work could take here. ``%M`` is the largest resident set of any single process of the
-tree (Linux folds the reaped workers' peaks in as a maximum, not a sum). For the 1M
+around the process. CPU time / cores is the least wall time the work could take here.
+``%M`` is the largest resident set of any single process of the tree (Linux folds the
+reaped workers' peaks in as a maximum, not a sum). For the 1M
 sweep (its chunks run in the sweep worker process) and the cluster cases the process
 tree is also sampled with psutil every 0.2 s: the peak of the tree's summed RSS and each
 worker process's peak (sampled, so short spikes can be missed). The

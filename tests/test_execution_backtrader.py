@@ -140,7 +140,7 @@ def _lines_after(preload, dates: list[float], prices: list[float]) -> dict[str, 
         alias: (list(getattr(feed.lines, alias).array), getattr(feed.lines, alias).idx, len(getattr(feed.lines, alias)))
         for alias in feed.getlinealiases()
     }
-    lines["more bars"] = (feed.load(), feed.buflen(), isinstance(feed, bt.feed.DataBase))
+    lines["more bars"] = (feed.load(), feed.buflen())
     return lines
 
 

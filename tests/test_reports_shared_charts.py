@@ -1,15 +1,20 @@
 """Sharing a tearsheet's charts with a fork (``backtests.reports.shared_charts``): the same page,
-byte for byte, whichever process draws which chart; the fork's errors surfaced as they are; a
-lost fork redrawn here; no fork left behind, even when the process that made it is killed.
+byte for byte, whichever process draws which chart; the error one process would raise; the
+page drawn anyway when sharing fails; no fork left behind, even when the process that made it
+is killed.
 
 Honest comparisons: the reference page is drawn by ``tearsheet_html`` in one process
-(``share_charts=False``); nothing is normalised before comparing bytes.
+(``share_charts=False``); nothing is normalised before comparing bytes. Every shared render
+asserts that a fork was made (``_forks``), so a test cannot pass by drawing alone.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +23,7 @@ from pathlib import Path
 import pytest
 from helpers_runresult import make_result
 
-from backtests.reports import shared_charts
+from backtests.reports import shared_charts, tearsheet
 from backtests.reports.shared_charts import SharedCharts, can_share
 from backtests.reports.tearsheet import _quantstats, tearsheet_html
 from backtests.reports.tearsheet_job import TearsheetJob, tearsheet_job
@@ -40,19 +45,34 @@ def alone(job: TearsheetJob, tmp_path_factory: pytest.TempPathFactory) -> str:
     return tearsheet_html(job, tmp_path_factory.mktemp("alone"))
 
 
-def _draws(monkeypatch: pytest.MonkeyPatch, rule: Callable[[int, bool], bool]) -> list[tuple[int, bool]]:
-    """Charts go by ``rule(index, in_fork)`` instead of the first claim; returns the claims made here."""
-    claims: list[tuple[int, bool]] = []
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sharing allowed in this (threaded) test process; the pid of every fork made."""
+    made: list[int] = []
+    fork = SharedCharts._fork
+
+    def spying(self: SharedCharts) -> None:
+        fork(self)
+        if not self.in_fork and self._child is not None:
+            made.append(self._child)
+
+    monkeypatch.setattr(SharedCharts, "_fork", spying)
+    monkeypatch.setattr(tearsheet, "can_share", lambda: True)
+    return made
+
+
+def _by_rule(monkeypatch: pytest.MonkeyPatch, rule: Callable[[int, bool], bool]) -> list[int]:
+    """Charts go by ``rule(index, in_fork)`` instead of the first claim; returns those drawn here."""
+    here: list[int] = []
 
     def claim(self: SharedCharts, index: int) -> bool:
         mine = rule(index, self.in_fork)
         if mine and not self.in_fork:
-            claims.append((index, self.in_fork))
+            here.append(index)
         return mine
 
     monkeypatch.setattr(SharedCharts, "_claim", claim)
-    monkeypatch.setattr(shared_charts, "can_share", lambda: True)  # the test runner has threads of its own
-    return claims
+    return here
 
 
 def _render(job: TearsheetJob, folder: Path) -> str:
@@ -62,83 +82,164 @@ def _render(job: TearsheetJob, folder: Path) -> str:
     return page
 
 
+def _in_fork_only(name: str, monkeypatch: pytest.MonkeyPatch, act: Callable[[], object]) -> None:
+    """quantstats' chart ``name`` runs ``act()`` first when drawn in a fork, then draws as usual."""
+    qs, _style = _quantstats()
+    draw, parent = getattr(qs.plots, name), os.getpid()
+
+    @functools.wraps(draw)  # a quantstats function still: ``shared_charts`` wraps it
+    def acting(*args, **kwargs):
+        if os.getpid() != parent:
+            act()
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(qs.plots, name, acting)
+
+
 @pytest.mark.parametrize(
-    "name, rule",
+    "rule",
     [
-        ("all here", lambda index, in_fork: not in_fork),
-        ("all in the fork", lambda index, in_fork: in_fork),
-        ("alternating", lambda index, in_fork: (index % 2 == 1) == in_fork),
-        ("first three in the fork", lambda index, in_fork: (index < 3) == in_fork),
+        pytest.param(lambda index, in_fork: not in_fork, id="all here"),
+        pytest.param(lambda index, in_fork: in_fork, id="all in the fork"),
+        pytest.param(lambda index, in_fork: (index % 2 == 1) == in_fork, id="alternating"),
+        pytest.param(lambda index, in_fork: (index < 3) == in_fork, id="first three in the fork"),
     ],
 )
 def test_the_page_is_the_same_whoever_draws_which_chart(
-    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, rule
+    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int], rule
 ) -> None:
-    here = _draws(monkeypatch, rule)
-    page = _render(job, tmp_path / "shared")
-    assert page == alone
-    if name == "all in the fork":
-        assert here == []
-    else:
-        assert here  # this process drew some itself
-    assert "geohedge-chart-" not in page
+    here = _by_rule(monkeypatch, rule)
+    assert _render(job, tmp_path / "shared") == alone
+    assert len(forks) == 1
+    assert all(rule(index, False) for index in here)  # the rest were the fork's
 
 
 def test_the_live_race_gives_the_same_page(
-    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    job: TearsheetJob, alone: str, tmp_path: Path, forks: list[int]
 ) -> None:
-    monkeypatch.setattr(shared_charts, "can_share", lambda: True)
     for attempt in range(3):
         assert _render(job, tmp_path / f"race{attempt}") == alone
+    assert len(forks) == 3
 
 
-def test_an_error_in_a_chart_the_fork_draws_is_raised_here(
-    job: TearsheetJob, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_name_with_double_braces_gives_the_same_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks) -> None:
+    # quantstats deletes every {{...}} left in its page: a chart drawn by the fork is pasted in after that
+    braced = tearsheet_job(make_result(periods=130, strategy="hedge-{{dd_plot}}"))
+    (tmp_path / "alone").mkdir()
+    one = tearsheet_html(braced, tmp_path / "alone")
+    _by_rule(monkeypatch, lambda index, in_fork: (index % 2 == 1) == in_fork)
+    assert _render(braced, tmp_path / "shared") == one
+    assert "hedge-{ {dd_plot} }" in one and forks
+
+
+def test_no_fork_to_be_had_draws_every_chart_here(
+    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _draws(monkeypatch, lambda index, in_fork: in_fork)
-    qs, _style = _quantstats()
-    histogram = qs.plots.histogram
+    monkeypatch.setattr(tearsheet, "can_share", lambda: True)
 
-    def failing(*args, **kwargs):
-        if os.getpid() != parent:
-            raise ValueError("no bins for these returns")
-        return histogram(*args, **kwargs)
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    parent = os.getpid()
-    monkeypatch.setattr(qs.plots, "histogram", failing)
-    forks: list[int] = []
-    close = SharedCharts.close
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert _render(job, tmp_path / "page") == alone
 
-    def closing(self: SharedCharts) -> None:
-        forks.append(self._child)
-        close(self)
 
-    monkeypatch.setattr(SharedCharts, "close", closing)
+class _Unpicklable(Exception):
+    """Pickles, but cannot be rebuilt from its pickle (its ``__init__`` wants two arguments)."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__(f"bins from {low} to {high}")
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (ValueError("no bins for these returns"), (ValueError, "no bins for these returns")),
+        (_Unpicklable(0.5, 0.25), (RuntimeError, "_Unpicklable: bins from 0.5 to 0.25")),
+    ],
+)
+def test_an_error_in_a_chart_the_fork_draws_is_raised_here(
+    job: TearsheetJob, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int], error, expected
+) -> None:
+    _by_rule(monkeypatch, lambda index, in_fork: in_fork)
+
+    def fail() -> None:
+        raise error
+
+    _in_fork_only("histogram", monkeypatch, fail)
     (tmp_path / "page").mkdir()
-    with pytest.raises(ValueError, match="^no bins for these returns$"):
+    with pytest.raises(expected[0]) as raised:
         tearsheet_html(job, tmp_path / "page", share_charts=True)
+    assert str(raised.value) == expected[1]
     assert not list((tmp_path / "page").glob("charts-*"))  # the claims are removed
     [fork] = forks
     with pytest.raises(ChildProcessError):
         os.waitpid(fork, os.WNOHANG)  # the fork was reaped
 
 
-def test_a_fork_that_dies_is_replaced_by_drawing_here(
-    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _draws(monkeypatch, lambda index, in_fork: in_fork)
+def _failing(name: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     qs, _style = _quantstats()
-    drawdown = qs.plots.drawdown
-    parent = os.getpid()
 
-    def dying(*args, **kwargs):
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return drawdown(*args, **kwargs)
+    @functools.wraps(getattr(qs.plots, name))
+    def failing(*args, **kwargs):
+        raise ValueError(message)
 
-    monkeypatch.setattr(qs.plots, "drawdown", dying)
-    monkeypatch.setattr(SharedCharts, "_claim", lambda self, index: True)  # redrawn here: every chart is its own
+    monkeypatch.setattr(qs.plots, name, failing)
+
+
+@pytest.mark.parametrize("fork_draws", ["odd charts", "even charts"])
+def test_two_failing_charts_raise_the_error_one_process_raises(
+    job: TearsheetJob, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int], fork_draws: str
+) -> None:
+    _failing("histogram", "the histogram failed", monkeypatch)
+    _failing("drawdown", "the drawdown chart failed", monkeypatch)  # an even place, the histogram an odd one
+    (tmp_path / "alone").mkdir()
+    with pytest.raises(ValueError) as one:
+        tearsheet_html(job, tmp_path / "alone")
+    odd = fork_draws == "odd charts"
+    _by_rule(monkeypatch, lambda index, in_fork: (index % 2 == 1) == (in_fork == odd))
+    (tmp_path / "shared").mkdir()
+    with pytest.raises(ValueError) as shared:
+        tearsheet_html(job, tmp_path / "shared", share_charts=True)
+    assert str(one.value) == "the histogram failed" and str(shared.value) == str(one.value)
+    assert forks
+
+
+def test_a_fork_that_dies_is_replaced_by_drawing_here(
+    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    _by_rule(monkeypatch, lambda index, in_fork: in_fork)  # this process's page is all markers
+    _in_fork_only("drawdown", monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL))
     assert _render(job, tmp_path / "page") == alone
+    assert len(forks) == 1  # the second render, alone, made none
+
+
+def test_a_fork_silent_too_long_is_replaced_by_drawing_here(
+    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    monkeypatch.setattr(shared_charts, "ANSWER_TIMEOUT", 1.0)
+    _by_rule(monkeypatch, lambda index, in_fork: in_fork)
+    _in_fork_only("drawdown", monkeypatch, lambda: time.sleep(600))
+    assert _render(job, tmp_path / "page") == alone
+    [fork] = forks
+    with pytest.raises(ChildProcessError):
+        os.waitpid(fork, os.WNOHANG)  # killed and reaped
+
+
+def test_a_quantstats_that_writes_its_page_otherwise_is_drawn_alone(
+    job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    fork = SharedCharts._fork  # the spying one
+
+    def without_open(self: SharedCharts) -> None:
+        fork(self)
+        if self.in_fork:  # as if quantstats wrote its page some other way than through ``open``
+            del self._qs.reports.open
+
+    monkeypatch.setattr(SharedCharts, "_fork", without_open)
+    _by_rule(monkeypatch, lambda index, in_fork: in_fork)
+    assert _render(job, tmp_path / "page") == alone
+    assert forks
 
 
 def test_a_process_with_threads_does_not_fork() -> None:
@@ -198,6 +299,7 @@ def hang(*args, **kwargs):
         time.sleep(600)
     return drawdown(*args, **kwargs)
 
+hang.__module__ = drawdown.__module__
 qs.plots.drawdown = hang
 SharedCharts._claim = lambda self, index: self.in_fork
 tearsheet_html(tearsheet_job(make_result(periods=130)), Path(sys.argv[1]), share_charts=True)
@@ -205,9 +307,6 @@ tearsheet_html(tearsheet_job(make_result(periods=130)), Path(sys.argv[1]), share
 
 
 def test_the_fork_dies_with_the_process_that_made_it(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     script = subprocess.Popen(
         [sys.executable, "-c", _HANGING_FORK, str(tmp_path), str(Path(__file__).parent)],
         stdout=subprocess.PIPE,
@@ -215,7 +314,7 @@ def test_the_fork_dies_with_the_process_that_made_it(tmp_path: Path) -> None:
     )
     try:
         fork = int(script.stdout.readline())  # printed by the fork, from the chart it hangs in
-        assert Path(f"/proc/{fork}").exists()
+        assert _alive(fork)
     finally:
         script.kill()
         script.wait()

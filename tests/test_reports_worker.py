@@ -57,8 +57,11 @@ def test_run_folder_with_a_worker_equals_the_one_written_in_process(tmp_path: Pa
     assert there == here  # every byte, the tearsheet's included
 
 
-def test_the_speed_shortcuts_change_no_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("autolayout", [False, True], ids=["default rc", "figure.autolayout in the rc"])
+def test_the_speed_shortcuts_change_no_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, autolayout: bool) -> None:
     result = make_result(periods=130)
+    _qs, style = tearsheet._quantstats()
+    monkeypatch.setitem(style, "figure.autolayout", autolayout)  # a user's matplotlibrc may ask for it
     fast = write_tearsheet(result, tmp_path / "fast.html").read_bytes()
 
     @contextmanager

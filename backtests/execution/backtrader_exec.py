@@ -145,7 +145,8 @@ class ArrayFeed(bt.feed.DataBase):
 
     def preload(self) -> None:
         """Every bar at once: the lines as backtrader's bar-by-bar ``preload`` (``_load`` in a
-        loop) leaves them, without its Python work per bar and line (a fifth of a run's time)."""
+        loop) leaves them, without its Python work per bar and line (a fifth of a run's time).
+        Only for this feed as ``run_backtrader`` makes it: no date bounds, filters or time zone."""
         n = len(self.p.prices)
         columns = {"datetime": self.p.dates, "volume": [0.0] * n, "openinterest": [0.0] * n}
         for alias in self.getlinealiases():

@@ -1,16 +1,15 @@
 """Draw one quantstats tearsheet's charts in two processes: this one and a fork of it.
 
 ``quantstats.reports.html`` computes its tables, then draws a dozen charts one after the
-other, each saved into its own in-memory file (``savefig={"fname": stream, ...}``) and
-pasted into the page. Drawing them is most of a render, and one core is free by then
-(``backtest run`` has finished its own work). ``shared_charts(qs, folder)`` wraps
-quantstats' chart functions (``quantstats.plots``) for one ``html`` call:
+other, each saved into its own in-memory file (``savefig={"fname": stream, "format": "svg"}``)
+and pasted into the page. Drawing them is most of a render. ``shared_charts(qs, folder)``
+wraps quantstats' chart functions (``quantstats.plots``) for one ``html`` call:
 
 - At the first chart this process forks. Both processes then go on with the same ``html``
   call. Each chart is drawn by the process that claims it first (creating
-  ``folder/chart-K`` with ``O_EXCL``, K its place in the order of the calls); the other one
-  saves a marker in its place. So the two share the charts as they come: whichever is free
-  takes the next.
+  ``folder/charts-*/chart-K`` with ``O_EXCL``, K its place in the order of the calls); the
+  other one saves a marker in its place. So the two share the charts as they come: whichever
+  is free takes the next.
 - The fork never writes the page: in the fork, ``html``'s last step (writing the page, through
   quantstats' module-level ``open``) sends the charts the fork drew (K -> SVG bytes) through
   a pipe and ends the fork (``os._exit``: none of the caller's code runs there).
@@ -21,15 +20,24 @@ Contract:
 
 - Same bytes as drawing every chart in one process, whoever draws which: a chart's SVG
   depends only on its own inputs (its ids are content hashes under the fixed
-  ``svg.hashsalt``). Tested for all-here, all-there, alternating and the live race.
+  ``svg.hashsalt``). The names shown in the charts never hold ``{{`` or ``}}``
+  (``tearsheet_job.series_for_quantstats``): quantstats' last step deletes ``{{...}}``
+  from the page, which the fork's charts, pasted in after it, would escape. Tested for
+  all-here, all-there, alternating, first-three and the live race.
 - Only where forking is safe (``can_share``): Linux, two usable cores, a process running one
-  Python thread (``reports.worker``'s process; never a caller's process, whose threads
-  a fork would not carry).
+  Python thread (``reports.worker``'s process; never a caller's process, whose threads a
+  fork would not carry). Only SVG charts are shared; a chart of another format is drawn by
+  both processes.
 - The fork never outlives this process: the kernel kills it if this process dies
-  (``PR_SET_PDEATHSIG``), and leaving the block (also on error) kills and reaps it.
-- An error raised in the fork is raised here, with its type and message. A fork that died
-  without answering, or did not answer within ``ANSWER_TIMEOUT`` seconds, raises
-  ``ChartsLost``: the caller draws the page again in one process.
+  (``PR_SET_PDEATHSIG``), leaving the block (also on error) kills and reaps it, and it
+  ignores Ctrl-C (this process handles it).
+- Errors are those one process would raise: the error of the earliest failing step, in
+  the order of the calls, whichever process met it (raised here with its type and
+  message; one that does not survive pickling becomes a ``RuntimeError`` naming its type).
+- When sharing itself fails, the page does not: if the fork cannot be made, this process
+  draws every chart; if the fork died without a whole answer, did not answer within
+  ``ANSWER_TIMEOUT`` seconds, or quantstats ended without writing its page through
+  ``open``, ``page`` raises ``ChartsLost`` and the caller draws the page again in one process.
 """
 
 from __future__ import annotations
@@ -50,13 +58,17 @@ from typing import Any
 
 from backtests.reports.quantstats_fast import swapped
 
-#: How long this process waits for the fork's charts once its own part of the page is done.
+#: How long this process waits for the fork's answer once its own part of the page is done.
 ANSWER_TIMEOUT = 120.0
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_MARKER = "<!--geohedge-chart-"
+
+#: Where a step stands in the order of the calls: (K, 0) before chart K is called, (K, 1) at chart K.
+Position = tuple[int, int]
 
 
 class ChartsLost(RuntimeError):
-    """The fork ended without sending its charts (killed, or silent too long)."""
+    """The fork ended without a whole answer (killed, silent too long, or quantstats wrote no page)."""
 
 
 def can_share() -> bool:
@@ -68,16 +80,13 @@ def can_share() -> bool:
     )
 
 
-_MARKER = "<!--geohedge-chart-"
-
-
 def marker(index: int) -> str:
     """What stands in the page for chart ``index`` drawn by the other process."""
     return f"{_MARKER}{index}-->"
 
 
 class SharedCharts:
-    """The state of one shared ``html`` call (see ``shared_charts``)."""
+    """The state of one shared ``html`` call, in each of the two processes (see ``shared_charts``)."""
 
     def __init__(self, qs: Any, claims: Path) -> None:
         self._qs = qs
@@ -85,13 +94,15 @@ class SharedCharts:
         self._calls = 0
         self._depth = 0
         self._parent = os.getpid()
+        self._alone = False  # the fork could not be made: every chart is drawn here
         self._child: int | None = None
-        self._answer: int | None = None  # this process's end of the pipe
+        self._pipe: int | None = None  # this process's end
+        self._failed_at: Position | None = None
         self._drawn: dict[int, bytes] = {}  # in the fork: the charts it drew
 
     @property
     def in_fork(self) -> bool:
-        """Whether this is the fork (the code runs in both processes)."""
+        """Whether this is the fork (this code runs in both processes)."""
         return os.getpid() != self._parent
 
     def wrap(self, draw: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,30 +111,34 @@ class SharedCharts:
         def shared(*args: Any, **kwargs: Any) -> Any:
             savefig = kwargs.get("savefig")
             stream = savefig.get("fname") if isinstance(savefig, dict) else None
-            if self._depth or not hasattr(stream, "getvalue"):
-                return draw(*args, **kwargs)  # not one of the page's charts: as is
+            if self._depth or not hasattr(stream, "getvalue") or savefig.get("format") != "svg":
+                return draw(*args, **kwargs)  # not one of the page's SVG charts: as is
             index, self._calls = self._calls, self._calls + 1
-            if self._child is None and not self.in_fork:
+            if self._child is None and not self._alone and not self.in_fork:
                 self._fork()
             if not self._claim(index):
                 stream.write(marker(index).encode())
                 return None
+            before = len(stream.getvalue())
             self._depth += 1
             try:
                 value = draw(*args, **kwargs)
-            except BaseException as error:
+            except Exception as error:
+                self._failed_at = (index, 1)
                 if self.in_fork:
-                    self.send_and_exit(("error", error))
+                    self.answer_and_exit(("error", self._failed_at, error))
                 raise
             finally:
                 self._depth -= 1
             if self.in_fork:
-                self._drawn[index] = stream.getvalue()
+                self._drawn[index] = stream.getvalue()[before:]
             return value
 
         return shared
 
     def _claim(self, index: int) -> bool:
+        if self._alone:
+            return True
         try:
             os.close(os.open(self._claims / f"chart-{index}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
@@ -131,32 +146,44 @@ class SharedCharts:
         return True
 
     def _fork(self) -> None:
-        read, write = os.pipe()
-        pid = os.fork()
+        try:
+            read, write = os.pipe()
+        except OSError:
+            self._alone = True
+            return
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare (memory, process limit): draw everything here
+            os.close(read)
+            os.close(write)
+            self._alone = True
+            return
         if pid:
             os.close(write)
-            self._child, self._answer = pid, read
+            self._child, self._pipe = pid, read
             return
         os.close(read)
-        self._answer = write
+        self._pipe = write
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):  # no prctl: leaving the block here still kills the fork
             pass
         if os.getppid() != self._parent:  # the parent died before prctl took effect
             os._exit(1)
-        # html() ends by writing the page through its module's ``open``: here, that is the end of the fork.
-        self._qs.reports.open = lambda *_args, **_kwargs: self.send_and_exit(("charts", self._drawn))
+        # html() ends by writing the page through its module's ``open``: in the fork, that is its end.
+        self._qs.reports.open = lambda *_args, **_kwargs: self.answer_and_exit(("charts", None, self._drawn))
 
-    def send_and_exit(self, answer: tuple[str, Any]) -> None:
-        """In the fork: send ``answer`` and end the process (never returns)."""
+    def answer_and_exit(self, answer: tuple[str, Position | None, Any]) -> None:
+        """In the fork: send ``answer`` (kind, position, value) and end the process (never returns)."""
         try:
-            try:
-                data = pickle.dumps(answer)
-            except Exception:  # an error that does not pickle: its type and message
-                kind, error = answer
-                data = pickle.dumps((kind, RuntimeError(f"{type(error).__name__}: {error}")))
-            with os.fdopen(self._answer, "wb") as pipe:  # type: ignore[arg-type]
+            data = pickle.dumps(answer)
+            pickle.loads(data)  # what does not come back whole is sent as its type and message
+        except Exception:
+            kind, position, value = answer
+            data = pickle.dumps((kind, position, RuntimeError(f"{type(value).__name__}: {value}")))
+        try:
+            with os.fdopen(self._pipe, "wb") as pipe:  # type: ignore[arg-type]
                 pipe.write(data)
         finally:
             os._exit(0)
@@ -164,31 +191,48 @@ class SharedCharts:
     def page(self, text: str) -> str:
         """This process's page with the fork's charts in place of their markers."""
         if self._child is None:
-            return text  # html() drew no chart: nothing was shared
-        charts = self._receive()
-        for index, svg in sorted(charts.items()):
+            return text  # nothing was shared
+        kind, position, value = self._answer()
+        if kind == "error":
+            raise value
+        if kind != "charts":
+            raise ChartsLost(value)
+        for index, svg in sorted(value.items()):
             text = text.replace(marker(index), svg.decode())
         if _MARKER in text:
             raise ChartsLost("a chart the fork claimed is missing from its answer")
         return text
 
-    def _receive(self) -> dict[int, bytes]:
-        assert self._answer is not None
+    def failed(self, error: Exception) -> Exception:
+        """After ``error`` in the block. In the fork: send it and end. Here: the error one process
+        would raise, the fork's if the fork failed at an earlier step, else ``error``."""
+        position = self._failed_at if self._failed_at is not None else (self._calls, 0)
+        if self.in_fork:
+            self.answer_and_exit(("error", position, error))
+        if self._child is None:
+            return error
+        try:
+            kind, theirs, value = self._answer()
+        except ChartsLost:
+            return error
+        return value if kind == "error" and theirs < position else error
+
+    def _answer(self) -> tuple[str, Position | None, Any]:
+        """The fork's answer (waiting for it); ``ChartsLost`` if there is no whole one."""
+        assert self._pipe is not None
         chunks = []
         while True:
-            ready, _, _ = select.select([self._answer], [], [], ANSWER_TIMEOUT)
+            ready, _, _ = select.select([self._pipe], [], [], ANSWER_TIMEOUT)
             if not ready:
                 raise ChartsLost(f"the fork sent nothing for {ANSWER_TIMEOUT:.0f} s")
-            chunk = os.read(self._answer, 1 << 20)
+            chunk = os.read(self._pipe, 1 << 20)
             if not chunk:
                 break
             chunks.append(chunk)
-        if not chunks:
-            raise ChartsLost("the fork ended without sending its charts")
-        kind, value = pickle.loads(b"".join(chunks))
-        if kind == "error":
-            raise value
-        return value
+        try:
+            return pickle.loads(b"".join(chunks))
+        except Exception as error:  # nothing, or cut short: the fork died while answering
+            raise ChartsLost("the fork ended without a whole answer") from error
 
     def close(self) -> None:
         """Kill and reap the fork (if still there), close the pipe, remove the claims."""
@@ -199,9 +243,9 @@ class SharedCharts:
             except ProcessLookupError:
                 pass
             os.waitpid(child, 0)
-        if self._answer is not None:
-            os.close(self._answer)
-            self._answer = None
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
         shutil.rmtree(self._claims, ignore_errors=True)
 
 
@@ -216,12 +260,17 @@ def shared_charts(qs: Any, folder: Path) -> Iterator[SharedCharts]:
                 stack.enter_context(swapped(qs.plots, name, charts.wrap(getattr(qs.plots, name))))
             try:
                 yield charts
-            except BaseException as error:
-                if charts.in_fork:  # an error outside a chart: still the fork's answer
-                    charts.send_and_exit(("error", error))
+            except Exception as error:
+                first = charts.failed(error)
+                if first is not error:
+                    raise first from None
                 raise
-            if charts.in_fork:  # html() returned without writing a page: say so, then end
-                charts.send_and_exit(("error", RuntimeError("quantstats wrote no page")))
+            if charts.in_fork:  # html() returned without writing its page through ``open``
+                charts.answer_and_exit(("lost", None, "quantstats wrote no page"))
+    except BaseException:
+        if charts.in_fork:  # never run the caller's code in the fork
+            os._exit(1)
+        raise
     finally:
         if not charts.in_fork:
             charts.close()
@@ -232,5 +281,7 @@ def _chart_functions(qs: Any) -> list[str]:
     return sorted(
         name
         for name, value in vars(qs.plots).items()
-        if not name.startswith("_") and callable(value) and str(getattr(value, "__module__", "")).startswith("quantstats")
+        if not name.startswith("_")
+        and callable(value)
+        and str(getattr(value, "__module__", "")).startswith("quantstats")
     )

@@ -195,7 +195,10 @@ def _html(job: TearsheetJob, workdir: Path, *, share_charts: bool) -> str:
         def save_only(*args: Any, **kwargs: Any) -> None:
             figure = pyplot.gcf()
             if isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
-                figure.set_layout_engine(None)  # what tight_layout() leaves: no layout, one draw
+                # what tight_layout() leaves: no layout, so no draw before the one saved (None means
+                # no engine only while the rc asks for no automatic layout)
+                with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+                    figure.set_layout_engine(None)
             figure.savefig(*args, **kwargs)
 
         with (

@@ -8,6 +8,7 @@ tells whether two jobs draw the same page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,11 +18,13 @@ from backtests.results import RunResult
 
 
 def series_for_quantstats(returns: pd.Series, name: str) -> pd.Series:
-    """Daily returns with a tz-naive, midnight index and the display ``name``."""
+    """Daily returns with a tz-naive, midnight index and the display ``name``, its ``{{`` and ``}}``
+    spaced out (quantstats deletes every ``{{...}}`` left in its page, charts' text included)."""
     index = pd.DatetimeIndex(returns.index)
     if index.tz is not None:
         index = index.tz_localize(None)
-    return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=name)
+    shown = re.sub(r"([{}])(?=\1)", r"\1 ", name)
+    return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=shown)
 
 
 Comparator = str | pd.Series | None
