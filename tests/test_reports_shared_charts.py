@@ -136,12 +136,15 @@ def test_no_fork_to_be_had_draws_every_chart_here(
     job: TearsheetJob, alone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tearsheet, "can_share", lambda: True)
+    attempts: list[int] = []
 
     def no_fork() -> int:
+        attempts.append(1)
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert _render(job, tmp_path / "page") == alone
+    assert attempts == [1]  # tried once, at the first chart; then every chart drawn here
 
 
 class _Unpicklable(Exception):
@@ -238,8 +241,61 @@ def test_a_quantstats_that_writes_its_page_otherwise_is_drawn_alone(
 
     monkeypatch.setattr(SharedCharts, "_fork", without_open)
     _by_rule(monkeypatch, lambda index, in_fork: in_fork)
+    lost = _answers(monkeypatch)
     assert _render(job, tmp_path / "page") == alone
-    assert forks
+    assert lost == [("lost", None, "quantstats wrote no page")] and forks
+
+
+def _answers(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Every answer this process reads from a fork."""
+    answers: list[tuple] = []
+    read = SharedCharts._read_answer
+
+    def reading(self: SharedCharts) -> tuple:
+        answers.append(read(self))
+        return answers[-1]
+
+    monkeypatch.setattr(SharedCharts, "_read_answer", reading)
+    return answers
+
+
+def test_after_an_error_here_the_fork_draws_no_further(
+    job: TearsheetJob, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    _by_rule(monkeypatch, lambda index, in_fork: (index % 2 == 1) == in_fork)  # chart 0 is drawn here
+    _failing("returns", "the first chart failed", monkeypatch)
+    answers = _answers(monkeypatch)
+    (tmp_path / "page").mkdir()
+    with pytest.raises(ValueError, match="^the first chart failed$"):
+        tearsheet_html(job, tmp_path / "page", share_charts=True)
+    assert answers == [("charts", None, {})]  # the fork stopped at its first chart: it drew none
+
+
+def test_an_error_between_charts_is_ordered_with_the_charts_errors(
+    job: TearsheetJob, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    qs, _style = _quantstats()
+    embed, calls = qs.reports._embed_figure, [0]
+
+    def embed_failing(*args, **kwargs):  # html() embeds each chart after drawing it: a step between charts
+        calls[0] += 1
+        if calls[0] == 7:
+            raise ValueError("the seventh embed failed")
+        return embed(*args, **kwargs)
+
+    monkeypatch.setattr(qs.reports, "_embed_figure", embed_failing)
+    (tmp_path / "alone").mkdir()
+    with pytest.raises(ValueError, match="^the seventh embed failed$"):
+        tearsheet_html(job, tmp_path / "alone")
+    _failing("rolling_beta", "the beta chart failed", monkeypatch)  # drawn just before that embed
+    for folder, fork_draws in (("alone2", None), ("odd", 1), ("even", 0)):
+        calls[0] = 0
+        if fork_draws is not None:
+            _by_rule(monkeypatch, lambda index, in_fork, parity=fork_draws: (index % 2 == parity) == in_fork)
+        (tmp_path / folder).mkdir()
+        with pytest.raises(ValueError, match="^the beta chart failed$"):  # what one process raises first
+            tearsheet_html(job, tmp_path / folder, share_charts=fork_draws is not None)
+    assert len(forks) == 2
 
 
 def test_a_process_with_threads_does_not_fork() -> None:

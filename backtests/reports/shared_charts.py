@@ -21,7 +21,7 @@ Contract:
 - Same bytes as drawing every chart in one process, whoever draws which: a chart's SVG
   depends only on its own inputs (its ids are content hashes under the fixed
   ``svg.hashsalt``). The names shown in the charts never hold ``{{`` or ``}}``
-  (``tearsheet_job.series_for_quantstats``): quantstats' last step deletes ``{{...}}``
+  (``tearsheet_job.unbraced``): quantstats' last step deletes ``{{...}}``
   from the page, which the fork's charts, pasted in after it, would escape. Tested for
   all-here, all-there, alternating, first-three and the live race.
 - Only where forking is safe (``can_share``): Linux, two usable cores, a process running one
@@ -34,6 +34,7 @@ Contract:
 - Errors are those one process would raise: the error of the earliest failing step, in
   the order of the calls, whichever process met it (raised here with its type and
   message; one that does not survive pickling becomes a ``RuntimeError`` naming its type).
+  After an error here the fork draws no chart past it (a ``stop`` file in the claims folder).
 - When sharing itself fails, the page does not: if the fork cannot be made, this process
   draws every chart; if the fork died without a whole answer, did not answer within
   ``ANSWER_TIMEOUT`` seconds, or quantstats ended without writing its page through
@@ -52,7 +53,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,7 @@ class SharedCharts:
         self._child: int | None = None
         self._pipe: int | None = None  # this process's end
         self._failed_at: Position | None = None
+        self._answered: tuple[str, Position | None, Any] | ChartsLost | None = None
         self._drawn: dict[int, bytes] = {}  # in the fork: the charts it drew
 
     @property
@@ -116,6 +118,8 @@ class SharedCharts:
             index, self._calls = self._calls, self._calls + 1
             if self._child is None and not self._alone and not self.in_fork:
                 self._fork()
+            if self.in_fork and (stop := self._stopped_at()) is not None and index >= stop:
+                self.answer_and_exit(("charts", None, self._drawn))  # no error before this process's
             if not self._claim(index):
                 stream.write(marker(index).encode())
                 return None
@@ -143,7 +147,16 @@ class SharedCharts:
             os.close(os.open(self._claims / f"chart-{index}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
             return False
+        except OSError:
+            pass  # no claim to be made (a full disk...): drawn anyway, by both if so; the same bytes
         return True
+
+    def _stopped_at(self) -> int | None:
+        """In the fork: the chart at which this process failed (``failed`` says so), if it did."""
+        try:
+            return int((self._claims / "stop").read_text())
+        except (OSError, ValueError):
+            return None
 
     def _fork(self) -> None:
         try:
@@ -193,10 +206,10 @@ class SharedCharts:
         if self._child is None:
             return text  # nothing was shared
         kind, position, value = self._answer()
-        if kind == "error":
+        if kind == "error" and position < (self._calls, 0):
             raise value
-        if kind != "charts":
-            raise ChartsLost(value)
+        if kind != "charts":  # "lost", or an error after every step passed here: not the page's
+            raise ChartsLost(value if kind == "lost" else f"the fork failed after the charts: {value}")
         for index, svg in sorted(value.items()):
             text = text.replace(marker(index), svg.decode())
         if _MARKER in text:
@@ -209,8 +222,11 @@ class SharedCharts:
         position = self._failed_at if self._failed_at is not None else (self._calls, 0)
         if self.in_fork:
             self.answer_and_exit(("error", position, error))
-        if self._child is None:
+        if self._child is None or isinstance(error, ChartsLost):
             return error
+        # The fork need not draw past this step: it answers on reaching the chart after it.
+        with suppress(OSError):
+            (self._claims / "stop").write_text(str(position[0] + position[1]))
         try:
             kind, theirs, value = self._answer()
         except ChartsLost:
@@ -218,7 +234,17 @@ class SharedCharts:
         return value if kind == "error" and theirs < position else error
 
     def _answer(self) -> tuple[str, Position | None, Any]:
-        """The fork's answer (waiting for it); ``ChartsLost`` if there is no whole one."""
+        """The fork's answer (waiting for it, once); ``ChartsLost`` if there is no whole one."""
+        if self._answered is None:
+            try:
+                self._answered = self._read_answer()
+            except ChartsLost as lost:
+                self._answered = lost
+        if isinstance(self._answered, ChartsLost):
+            raise self._answered
+        return self._answered
+
+    def _read_answer(self) -> tuple[str, Position | None, Any]:
         assert self._pipe is not None
         chunks = []
         while True:

@@ -17,14 +17,18 @@ from backtests.errors import UserInputError
 from backtests.results import RunResult
 
 
+def unbraced(text: str) -> str:
+    """``text`` with a space after each ``{`` or ``}`` that its twin follows (``{{`` -> ``{ {``):
+    quantstats deletes every ``{{...}}`` left in its page (titles and charts' text included)."""
+    return re.sub(r"([{}])(?=\1)", r"\1 ", text)
+
+
 def series_for_quantstats(returns: pd.Series, name: str) -> pd.Series:
-    """Daily returns with a tz-naive, midnight index and the display ``name``, its ``{{`` and ``}}``
-    spaced out (quantstats deletes every ``{{...}}`` left in its page, charts' text included)."""
+    """Daily returns with a tz-naive, midnight index and the display ``name``."""
     index = pd.DatetimeIndex(returns.index)
     if index.tz is not None:
         index = index.tz_localize(None)
-    shown = re.sub(r"([{}])(?=\1)", r"\1 ", name)
-    return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=shown)
+    return pd.Series(returns.to_numpy(dtype=float), index=index.normalize(), name=name)
 
 
 Comparator = str | pd.Series | None
@@ -76,7 +80,7 @@ class TearsheetJob:
     ``returns``/``compared``: daily returns named by their display names (see
     ``series_for_quantstats``); ``title``: the page title (plain text); ``what``: what
     ``compared`` is, for the note under the nav bar; ``top_html``: our nav bar;
-    ``synthetic``: demo data (a banner on top).
+    ``synthetic``: demo data (a banner on top). Names, title and ``what`` are ``unbraced``.
     """
 
     returns: pd.Series
@@ -107,15 +111,16 @@ def tearsheet_job(
 
     Cheap (nothing is drawn) and raises here (``UserInputError`` for a bad ``benchmark``).
     """
-    strategy_name = result.strategy
+    strategy_name = unbraced(result.strategy)
     benchmark_name, benchmark_returns, what = comparator(result, benchmark)
+    benchmark_name = unbraced(benchmark_name)
     if benchmark_name == strategy_name:
         benchmark_name = f"{benchmark_name} (comparison)"
     return TearsheetJob(
         returns=series_for_quantstats(result.returns, strategy_name),
         compared=series_for_quantstats(benchmark_returns, benchmark_name),
-        title=tearsheet_title(result, benchmark_name),
-        what=what,
+        title=unbraced(tearsheet_title(result, benchmark_name)),
+        what=unbraced(what),
         top_html=top_html,
         synthetic=result.synthetic,
     )
