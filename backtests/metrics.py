@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
 from backtests.conventions import TRADING_DAYS_PER_YEAR
+from backtests.jit import numba
 
 if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
     import pandas as pd

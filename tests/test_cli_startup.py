@@ -104,7 +104,8 @@ def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs:
 
 
 def test_a_run_without_its_tearsheet_loads_no_matplotlib(tmp_path) -> None:
-    """The events page's charts are drawn by hand: the run folder's pages need no plotting library."""
+    """The events page's charts are drawn by hand: the run folder's pages need no plotting library;
+    its kernels run without scipy.linalg (``backtests.jit``)."""
     code = (
         "import sys\n"
         "from backtests.cli import cli\n"
@@ -112,7 +113,7 @@ def test_a_run_without_its_tearsheet_loads_no_matplotlib(tmp_path) -> None:
         "    cli(['run', 'tariff-shock-hedge', '--source', 'demo', '--start', '2019-01-02', '--end', '2019-12-31',"
         f" '--no-tearsheet', '--out', {str(tmp_path / 'run')!r}], prog_name='backtest')\n"
         "except SystemExit as done:\n    print('EXIT', done.code)\n"
-        "print('LOADED', [m for m in ('matplotlib', 'quantstats') if m in sys.modules])\n"
+        "print('LOADED', [m for m in ('matplotlib', 'quantstats', 'scipy.linalg') if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "EXIT 0" in out and "LOADED []" in out, out

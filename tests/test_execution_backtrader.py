@@ -155,3 +155,43 @@ def test_the_bulk_preload_leaves_the_feed_as_backtraders_bar_by_bar_preload() ->
     assert bulk == _lines_after(bt.feed.DataBase.preload, dates, prices)  # via ``_load``, one bar at a time
     assert bulk["close"] == (prices, -1, 0) and bulk["volume"][0] == [0.0] * 7
     assert bulk["more bars"][0] is False  # nothing more to load once preloaded
+
+
+def _ticks_per_bar(feed_class, dates: list[float], prices: list[float]) -> list[dict]:
+    """The ``tick_*`` attributes after each bar's nullify, fill and forced refill, bar by bar."""
+    import backtrader as bt
+
+    feed = feed_class(dates=dates, prices=prices)
+    bt.Cerebro().adddata(feed)
+    feed._start()
+    feed.preload()
+    names = [f"tick_{alias}" for alias in feed.getlinealiases() if alias != "datetime"] + ["tick_last"]
+    seen = []
+    for _ in prices:
+        feed.advance(ticks=False)
+        feed._tick_nullify()
+        seen.append({name: getattr(feed, name, "unset") for name in names})
+        feed._tick_fill()
+        seen.append({name: getattr(feed, name) for name in names})
+        feed.tick_close = -1.0  # filled already: only a forced fill rewrites
+        feed._tick_fill()
+        seen.append({name: getattr(feed, name) for name in names})
+        feed._tick_fill(force=True)
+        seen.append({name: getattr(feed, name) for name in names})
+    return seen
+
+
+def test_the_feeds_ticks_are_backtraders_own() -> None:
+    import backtrader as bt
+
+    from backtests.execution.backtrader_exec import ArrayFeed
+
+    class BacktradersTicks(ArrayFeed):
+        _tick_nullify = bt.feed.AbstractDataBase._tick_nullify
+        _tick_fill = bt.feed.AbstractDataBase._tick_fill
+
+    dates = [bt.date2num(day.to_pydatetime()) for day in pd.bdate_range("2024-01-01", periods=4)]
+    prices = [100.0, 101.5, 1e-9, 250.0]
+    ours = _ticks_per_bar(ArrayFeed, dates, prices)
+    assert ours == _ticks_per_bar(BacktradersTicks, dates, prices)
+    assert ours[1]["tick_open"] == 100.0 and ours[1]["tick_volume"] == 0.0 and ours[0]["tick_close"] is None

@@ -155,6 +155,20 @@ class ArrayFeed(bt.feed.DataBase):
         self._last()
         self.home()  # the logical index back before the first bar, as after any preload
 
+    # backtrader's own pair loops over the line aliases with getattr/setattr on every bar of every
+    # feed; on this feed open = high = low = close and volume = open interest = 0.
+    def _tick_nullify(self) -> None:
+        """The bar's tick prices unknown (as ``AbstractDataBase._tick_nullify`` leaves them)."""
+        self.tick_close = self.tick_low = self.tick_high = self.tick_open = self.tick_last = None
+        self.tick_volume = self.tick_openinterest = None
+
+    def _tick_fill(self, force: bool = False) -> None:
+        """The bar is the tick (as ``AbstractDataBase._tick_fill`` fills them from the lines)."""
+        if force or self.tick_close is None:
+            price = self.lines.close[0]
+            self.tick_close = self.tick_low = self.tick_high = self.tick_open = self.tick_last = price
+            self.tick_volume = self.tick_openinterest = 0.0
+
     def _load(self) -> bool:
         self._bar += 1
         if self._bar >= len(self.p.prices):

@@ -39,7 +39,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
 from backtests.conventions import TRADING_DAYS_PER_YEAR
@@ -63,6 +62,7 @@ from backtests.execution.rules import (
     size_trades,
     trades_due,
 )
+from backtests.jit import numba
 from backtests.metrics import N_STATS, calendar_years, metrics_from_stats, row_stats
 from backtests.portfolio.response import check_signal, hedge_step, resting_until
 

@@ -33,11 +33,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
 from backtests.conventions import MAX_COST_BPS, SCHEDULES
 from backtests.errors import BacktestError, UserInputError
+from backtests.jit import numba
 
 if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
     import pandas as pd

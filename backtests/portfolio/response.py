@@ -33,8 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
+
+from backtests.jit import numba
 
 if TYPE_CHECKING:  # pragma: no cover; pandas loads where a function needs it (a sweep worker never does)
     import pandas as pd

@@ -31,18 +31,15 @@ terminated and waited for on ``close``, so no process outlives the command):
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
-import sys
 import tempfile
-import types
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
+from backtests.lazy_imports import import_on_first_use
 from backtests.warm_process import WarmProcess
 
 if TYPE_CHECKING:  # the heavy modules load in the worker first; here only once a job is built
@@ -50,28 +47,11 @@ if TYPE_CHECKING:  # the heavy modules load in the worker first; here only once 
     from backtests.results import RunResult
 
 
-def _import_on_first_use(name: str) -> None:
-    """Put a stand-in for module ``name`` in ``sys.modules`` that imports the real one the first time
-    one of its attributes is read (from then on every ``import name`` gets the real one). Nothing if
-    ``name`` is imported already or not installed."""
-    if name in sys.modules or importlib.util.find_spec(name) is None:
-        return
-    stand_in = types.ModuleType(name, f"{name}, imported on first use")
-
-    def __getattr__(attribute: str) -> Any:
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
-        return getattr(importlib.import_module(name), attribute)
-
-    stand_in.__getattr__ = __getattr__  # type: ignore[method-assign]
-    sys.modules[name] = stand_in
-
-
 def _warm_up() -> None:
     """The worker's first task. quantstats imports yfinance (with requests, curl_cffi, bs4 and
     peewee: about 0.3 s) for downloads a tearsheet never makes (every series is given): in this
     process, which runs nothing else, yfinance is imported on first use."""
-    _import_on_first_use("yfinance")  # before anything that could import quantstats
+    import_on_first_use("yfinance")  # before anything that could import quantstats
     from backtests.reports.tearsheet import warm_up
 
     warm_up()

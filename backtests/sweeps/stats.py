@@ -30,8 +30,9 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-import numba
 import numpy as np
+
+from backtests.jit import numba
 
 EULER_GAMMA = 0.5772156649015329
 #: CSCV ties: two Sharpe ratios are equal when they differ by at most TIE_RTOL of the larger

@@ -1,0 +1,43 @@
+"""Stand-ins for modules a process imports without needing them: the real module loads on first use.
+
+``import_on_first_use(name)`` puts a module object in ``sys.modules[name]`` whose first
+attribute read imports the real module and answers from it; from then on ``sys.modules``
+holds the real one, so every later ``import name`` gets it. The stand-in itself forwards
+every attribute read to the real module, so a reference taken before the swap keeps
+working. Nothing is done if ``name`` is imported already or its top-level package is not
+installed. A stand-in for a submodule (``"a.b.c"``) imports none of its parents: the
+top-level package is looked up, not imported, and ``import a.b.c`` then imports only ``a``
+(which Python does for any such statement), not ``a.b``.
+
+Used where an import is paid for a feature the process never uses: yfinance in the
+tearsheet worker (quantstats imports it for downloads; ``reports.worker``), and
+scipy.linalg in every process that runs numba kernels (numba's probe for BLAS; ``jit``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import threading
+import types
+from typing import Any
+
+_SWAP = threading.Lock()  # two threads reading a stand-in's first attribute import the module once
+
+
+def import_on_first_use(name: str) -> None:
+    """Put a stand-in for module ``name`` in ``sys.modules`` (see the module docstring)."""
+    if name in sys.modules or importlib.util.find_spec(name.partition(".")[0]) is None:
+        return
+    stand_in = types.ModuleType(name, f"{name}, imported on first use")
+
+    def __getattr__(attribute: str) -> Any:
+        with _SWAP:
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            module = importlib.import_module(name)
+        return getattr(module, attribute)
+
+    stand_in.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
