@@ -23,7 +23,7 @@ import threading
 import types
 from typing import Any
 
-_SWAP = threading.Lock()  # two threads reading a stand-in's first attribute import the module once
+_SWAP = threading.RLock()  # one import per stand-in across threads; reentrant, as an import may read another stand-in
 
 
 def import_on_first_use(name: str) -> None:

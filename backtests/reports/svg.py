@@ -7,8 +7,9 @@ Light on purpose: no plotting library, no pandas.
 
 from __future__ import annotations
 
-import html
 import math
+
+from backtests.reports.markup import esc
 
 
 def num(value: float, decimals: int = 2) -> str:
@@ -28,13 +29,15 @@ def nice_ticks(lo: float, hi: float) -> list[float]:
     return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
 
 
-def text(x: float, y: float, content: object, *, size: float, anchor: str = "start", extra: str = "", decimals: int = 2) -> str:
+def text(
+    x: float, y: float, content: object, *, size: float, anchor: str = "start", extra: str = "", decimals: int = 2
+) -> str:
     """A ``<text>`` element: position and size with at most ``decimals`` decimals, ``extra``
     attributes appended, the content XML-escaped (quotes too)."""
     anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
     return (
         f'<text x="{num(x, decimals)}" y="{num(y, decimals)}" font-size="{num(size, decimals)}"'
-        f"{anchor_attr}{extra}>{html.escape(str(content), quote=True)}</text>"
+        f"{anchor_attr}{extra}>{esc(content)}</text>"
     )
 
 

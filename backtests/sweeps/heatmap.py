@@ -25,7 +25,6 @@ Contract:
 from __future__ import annotations
 
 import base64
-import html
 import math
 import os
 import struct
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from backtests.atomic import atomic_write_text
+from backtests.reports.markup import esc
 from backtests.reports.svg import nice_ticks, num
 from backtests.reports.svg import text as svg_text
 from backtests.reports.svg import text_width as _width
@@ -59,11 +59,6 @@ TICK_FONT, TITLE_FONT = 11, 13
 MOST_TICKS = 20
 LONGEST_TICK = 16  # characters of a tick label before it is cut with an ellipsis
 _STOPS = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in VIRIDIS], dtype=float)
-
-
-def _x(text: object) -> str:
-    """XML-escaped text (quotes too: safe inside attributes)."""
-    return html.escape(str(text), quote=True)
 
 
 def _n(value: float) -> str:
@@ -291,7 +286,7 @@ def _legend(cx: float, y: float, items: Sequence[tuple[str, str]]) -> str:
 
 
 def _frame(x: float, y: float, w: float, h: float, *, mark: str, cell_id: str = "") -> str:
-    ident = f'id="{_x(cell_id)}" ' if cell_id else ""
+    ident = f'id="{esc(cell_id)}" ' if cell_id else ""
     if mark == "winner":
         style = f'stroke="{WINNER_COLOUR}" stroke-width="2.6"'
     else:
@@ -305,7 +300,7 @@ def _star(cx: float, cy: float, radius: float, *, cell_id: str = "") -> str:
         r = radius if k % 2 == 0 else radius * 0.4
         angle = math.pi / 2 + k * math.pi / 5
         points.append(f"{_n(cx + r * math.cos(angle))},{_n(cy - r * math.sin(angle))}")
-    ident = f'id="{_x(cell_id)}" ' if cell_id else ""
+    ident = f'id="{esc(cell_id)}" ' if cell_id else ""
     return (
         f'<polygon {ident}points="{" ".join(points)}" fill="{STAR_COLOUR}" stroke="#000000" '
         'stroke-width="0.8"/>'
@@ -313,7 +308,7 @@ def _star(cx: float, cy: float, radius: float, *, cell_id: str = "") -> str:
 
 
 def _ring(cx: float, cy: float, *, cell_id: str = "") -> str:
-    ident = f'id="{_x(cell_id)}" ' if cell_id else ""
+    ident = f'id="{esc(cell_id)}" ' if cell_id else ""
     return (
         f'<circle {ident}cx="{_n(cx)}" cy="{_n(cy)}" r="7" fill="none" stroke="{SPEC_COLOUR}" '
         'stroke-width="2.2"/>'
@@ -439,8 +434,8 @@ def _colour_bar(box: _Box, prefix: str, scale: dict[float, str], name: str) -> s
         f'<stop offset="{_n(i / (len(VIRIDIS) - 1))}" stop-color="{c}"/>' for i, c in enumerate(VIRIDIS)
     )
     parts = [
-        f'<defs><linearGradient id="{_x(gradient)}" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>',
-        f'<rect {_xywh(x, box.top, 14, box.height)} fill="url(#{_x(gradient)})" stroke="#333"/>',
+        f'<defs><linearGradient id="{esc(gradient)}" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>',
+        f'<rect {_xywh(x, box.top, 14, box.height)} fill="url(#{esc(gradient)})" stroke="#333"/>',
     ]
     for fraction, label in scale.items():
         y = box.bottom - fraction * box.height
