@@ -13,7 +13,9 @@ from backtests.execution.rules import (
     CASH_SAFETY,
     CostModel,
     RebalanceRule,
+    book_sell,
     listed_prices,
+    mark_to_market,
     must_trade,
     plan_trades,
     row_changed,
@@ -228,7 +230,7 @@ def test_block_rules_equal_the_plain_rules_per_column(seed: int, m: int, drift: 
     value = cash + p @ q
     changed = rng.random(m) > 0.8
     due = np.empty(m, dtype=bool)
-    trades_due(False, False, changed, q, p, value, target, drift, due)
+    trades_due(False, False, changed, q, p, value, target, drift, due, np.arange(n))
     for k in range(m):
         drifted = (
             drift > 0 and np.abs(q[:, k] * p - target[:, k] * value[k]).max() > drift * value[k]
@@ -241,9 +243,52 @@ def test_block_rules_equal_the_plain_rules_per_column(seed: int, m: int, drift: 
     picked = rng.random(m) > 0.4
     delta = np.full((n, m), np.nan)
     avg = p[:, None] * rng.uniform(0.5, 2.0, (n, m))  # the entry prices: sells book through them
-    size_trades(q, avg, p, cash, value, target, 0.001, 0.002, picked, delta, np.empty((3, m)))
+    size_trades(q, avg, p, cash, value, target, 0.001, 0.002, picked, delta, np.empty((3, m)), np.arange(n))
     for k in range(m):
         expected = (
             _plain_plan(q[:, k], p, cash[k], target[:, k], 0.001, 0.002) if picked[k] else [0.0] * n
         )
         np.testing.assert_allclose(delta[:, k], expected, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    m=st.integers(1, 9),
+    drift=st.sampled_from([0.0, 0.02, 0.2]),
+    unused=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_block_rules_skip_tickers_nobody_holds_or_targets_to_the_bit(
+    seed: int, m: int, drift: float, unused: list[bool]
+) -> None:
+    """Leaving out of ``rows`` the tickers no column holds or targets changes no bit of
+    ``mark_to_market``, ``trades_due`` or ``size_trades`` (what the fast executor relies on)."""
+    rng = np.random.default_rng(seed)
+    n = 6
+    p = rng.uniform(5, 200, n)
+    q = rng.uniform(0, 50, (n, m)) * (rng.random((n, m)) > 0.2)
+    target = rng.random((n, m)) * (rng.random((n, m)) > 0.3)
+    q[unused], target[unused] = 0.0, 0.0
+    target /= np.maximum(target.sum(axis=0), 1e-9) / rng.choice([1.0, 0.9], m)
+    cash = rng.uniform(0, 3000, m)
+    avg = p[:, None] * rng.uniform(0.5, 2.0, (n, m))
+    changed, picked = rng.random(m) > 0.8, rng.random(m) > 0.4
+    outcomes = []
+    for rows in (np.arange(n), np.flatnonzero(~np.array(unused))):
+        value, due, delta, work = np.empty(m), np.empty(m, dtype=bool), np.zeros((n, m)), np.empty((3, m))
+        mark_to_market(q, p, cash, value, rows)
+        trades_due(False, False, changed, q, p, value, target, drift, due, rows)
+        size_trades(q, avg, p, cash, value, target, 0.001, 0.002, picked, delta, work, rows)
+        outcomes.append((value, due, delta, work[0].copy()))
+    (value, due, delta, after_sells), (value_skip, due_skip, delta_skip, after_sells_skip) = outcomes
+    assert value.tobytes() == value_skip.tobytes()
+    assert due.tobytes() == due_skip.tobytes()
+    assert delta.tobytes() == delta_skip.tobytes()
+    assert after_sells.tobytes() == after_sells_skip.tobytes()
+    assert not delta[unused].any()
+    for k in range(m):  # work[0]: the cash after the sells, booked one by one in ticker order
+        booked = cash[k]
+        for i in range(n):
+            if delta[i, k] < 0.0:
+                booked = book_sell(booked, avg[i, k], delta[i, k], p[i] * (1.0 - 0.002), 0.001)
+        assert after_sells[k] == booked

@@ -20,11 +20,12 @@ from backtests.reports import artifacts, tearsheet
 from backtests.reports.artifacts import metrics_json, write_run
 from backtests.reports.catalog import COMPARE_META, load_run, resolve_run, scan
 from backtests.reports.compare import compare_html, metric_rows, short_names
-from backtests.reports.destinations import check_writable_target, new_run_dir
+from backtests.reports.destinations import RUN_ID, check_writable_target, new_run_dir, reserved_run_dir
 from backtests.reports.folders import (
     check_out_folder,
     check_writable_file,
     check_writable_folder,
+    locked,
 )
 from backtests.reports.index import rebuild_index
 from backtests.reports.jsonsafe import canonical
@@ -145,6 +146,52 @@ def test_new_run_dir_is_sortable_and_unique(tmp_path: Path):
     assert re.fullmatch(r"20251128T093312Z-[0-9a-f]{6}", first.name)
     assert second.name == first.name + "-2"
     assert first.is_dir() and second.is_dir()
+
+
+def test_a_reservation_removes_only_abandoned_empty_run_folders(tmp_path: Path):
+    parent = tmp_path / "s"
+    abandoned, filled, held = (parent / f"20251128T09331{n}Z-abcdef" for n in (2, 3, 4))
+    theirs, linked = parent / "my-empty-folder", parent / "20251128T093315Z-abcdef"
+    for folder in (abandoned, filled, held, theirs):
+        folder.mkdir(parents=True)
+    (filled / "notes.txt").write_text("mine")
+    (parent / "20251128T093316Z-abcdef").write_text("a file")
+    linked.symlink_to(theirs)
+    with locked(held):  # another command's reservation (a second open file: its own lock)
+        with reserved_run_dir("s", tmp_path, spec_toml="a = 1\n") as folder:
+            assert RUN_ID.fullmatch(folder.name) and folder.parent == parent and folder.is_dir()
+            assert not abandoned.exists()
+            assert filled.is_dir() and held.is_dir() and theirs.is_dir() and linked.is_symlink()
+            assert (parent / "20251128T093316Z-abcdef").read_text() == "a file"
+            with reserved_run_dir("s", tmp_path, spec_toml="a = 1\n") as second:
+                assert folder.is_dir() and second.is_dir()  # ours is held while its block runs
+    assert (filled / "notes.txt").read_text() == "mine"
+
+
+def test_a_killed_commands_reservation_is_removed_by_the_next(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time; from pathlib import Path; "
+        "from backtests.reports.destinations import reserved_run_dir\n"
+        "with reserved_run_dir('s', Path(sys.argv[1])) as folder:\n"
+        "    print(folder, flush=True); time.sleep(60)\n"
+    )
+    command = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        reserved = Path(command.stdout.readline().strip())
+        with reserved_run_dir("s", tmp_path):
+            assert reserved.is_dir()  # its command is alive: kept
+        command.send_signal(signal.SIGKILL)
+        command.wait(timeout=30)
+        with reserved_run_dir("s", tmp_path) as folder:  # in the same second it may reuse the freed name
+            assert list(reserved.parent.iterdir()) == [folder]
+    finally:
+        command.kill()
+        command.wait(timeout=30)
+        command.stdout.close()
 
 
 def test_index_lists_finished_runs_and_pages_link_back():

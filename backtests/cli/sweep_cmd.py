@@ -150,13 +150,18 @@ def sweep_command(
                 on_start=started,
                 worker=worker,
             )
-    from backtests.reports.destinations import new_run_dir
+    from backtests.reports.destinations import reserved_run_dir
     from backtests.reports.index import rebuild_index
 
-    target = Path(out_dir) if out_dir else new_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
-    if tearsheet:
-        note("Running the winner on backtrader for its tearsheet...")
-    paths = result.save(target, force=force, winner_tearsheet=tearsheet)
+    folder = (
+        nullcontext(Path(out_dir))
+        if out_dir
+        else reserved_run_dir("sweeps", root=reports_dir() / spec.name, spec_toml=spec.to_toml())
+    )
+    with folder as target:
+        if tearsheet:
+            note("Running the winner on backtrader for its tearsheet...")
+        paths = result.save(target, force=force, winner_tearsheet=tearsheet)
     if not out_dir:
         rebuild_index(reports_dir())
     _print_ranked(result.outcome, top, result.inputs.prices.label)

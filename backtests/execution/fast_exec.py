@@ -28,7 +28,9 @@ marking to market (one multiply-add per ticker and configuration) and the drift 
 across configurations in SIMD. Configurations with the same level parameters are put side
 by side (they trade on the same days). Targets are recomputed only for configurations whose
 exposure changed; sizing (``size_trades``) and fills run, again across the block, only on
-days when some configuration trades (only for those). ``set_threads`` caps the threads.
+days when some configuration trades (only for those). Tickers that no configuration of a
+block holds or targets (a hedge basket between hedges) are skipped, which changes no bit
+(``rules``). ``set_threads`` caps the threads.
 No fastmath: every configuration's arithmetic is plain IEEE, the same whatever its block,
 block size, chunk, thread count or ``--jobs``. The block kernel uses numpy's error model (a
 zero divisor gives inf/NaN instead of raising) so that its returns loop has no branch.
@@ -54,7 +56,6 @@ from backtests.execution.rules import (
     aligned_targets,
     average_price,
     book_buy,
-    book_sell,
     listed_prices,
     mark_to_market,
     row_changed,
@@ -72,7 +73,7 @@ if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker neve
 #: Configurations per ``simulate`` chunk (its equity buffer is CHUNK x T).
 CHUNK = 1024
 #: Largest block of configurations one thread advances together.
-BLOCK = 128
+BLOCK = 256
 #: Days of results a block collects before writing them to each configuration's row.
 _TILE = 32
 
@@ -99,36 +100,41 @@ def set_threads(n: int) -> int:
 
 
 @numba.njit(cache=True)
-def _trade(q, avg, p, cash, value, target, commission, slippage, due, delta, work, traded):
+def _trade(q, avg, p, cash, value, target, commission, slippage, due, delta, work, traded, rows):
     """Size (``size_trades``) and fill every column of a block at close ``p``: sells first, then buys,
     each at the slipped close with commission on the fill notional, booked in backtrader's own
     arithmetic so that both executors give the same bits (see ``rules.book_sell``/``book_buy``).
     ``q``, ``avg`` (N x M: shares, backtrader's average entry price), ``cash``, ``traded`` (M,) are
     updated in place; ``value`` (M,), the pre-trade equity, becomes the post-trade equity;
-    ``delta`` (N x M) and ``work`` (3 x M) are scratch."""
-    size_trades(q, avg, p, cash, value, target, commission, slippage, due, delta, work)
-    n, m = q.shape
-    for i in range(n):  # sells first; selects, not branches: SIMD across k
+    ``delta`` (N x M) and ``work`` (3 x M) are scratch; only the tickers ``rows`` are visited
+    (``rules``: the others hold nothing and have target 0)."""
+    size_trades(q, avg, p, cash, value, target, commission, slippage, due, delta, work, rows)
+    m = q.shape[1]
+    for k in range(m):  # the cash after the sells, as ``size_trades`` booked them (``book_sell``)
+        cash[k] = work[0, k]
+    for i in rows:  # sells first; selects, not branches: SIMD across k
         fill = p[i] * (1.0 - slippage)
         for k in range(m):
             d = delta[i, k]
             sells = d < 0.0
-            cash[k] = book_sell(cash[k], avg[i, k], d, fill, commission) if sells else cash[k]
             traded[k] += abs(d) * fill if sells else 0.0
             held = q[i, k] + d
             avg[i, k] = 0.0 if sells and held == 0.0 else avg[i, k]
             q[i, k] = held if sells else q[i, k]
-    for i in range(n):
+    for i in rows:
         fill = p[i] * (1.0 + slippage)
-        for k in range(m):
+        for k in range(m):  # two loops: one writing four arrays does not vectorise
             d = delta[i, k]
             buys = d > 0.0
             cash[k] = book_buy(cash[k], d, fill, commission) if buys else cash[k]
             traded[k] += d * fill if buys else 0.0
+        for k in range(m):
+            d = delta[i, k]
+            buys = d > 0.0
             held = q[i, k] + d
             avg[i, k] = average_price(avg[i, k], q[i, k], d, fill, held) if buys else avg[i, k]
             q[i, k] = held if buys else q[i, k]
-    mark_to_market(q, p, cash, value)
+    mark_to_market(q, p, cash, value, rows)
 
 
 # numpy error model: no zero-divisor branch, so the returns loop vectorises.
@@ -172,6 +178,9 @@ def _block(
 
     Days on which only some lanes trade move those lanes into packed scratch columns, size
     and fill them there, and move them back, so the cost follows the number of trades.
+    Marking, the drift test and trading visit only the block's live tickers (``live``: some
+    lane holds shares of it or targets it; updated whenever targets or holdings change),
+    which changes no bit (``rules``) and skips, say, a hedge basket nobody holds.
     Results are collected ``_TILE`` days at a time and written as short runs of each row.
     """
     m = rows.shape[0]
@@ -209,6 +218,9 @@ def _block(
     due = np.zeros(m, dtype=np.int64)  # int64 flags: the drift loop of ``trades_due`` vectorises
     everyone = np.ones(m, dtype=np.bool_)
     notional = np.zeros(m)
+    live = np.arange(n)  # live[:n_live]: the tickers some lane holds or targets, in order
+    n_live = 0
+    count = 0  # lanes that traded on the last run day
     tile = np.empty((m, _TILE))
     flat = out.reshape(-1)
     fresh, old = np.empty(n), np.empty(n)
@@ -269,9 +281,12 @@ def _block(
                         target[i, k] = fresh[i]
                     changed[k] = not first and row_changed(old, fresh)
                     x_in_force[k] = x[k]
+        if moved or count > 0:  # targets or (the last trade day's) holdings changed
+            n_live = _live_rows(q, target, live)
+        rows_live = live[:n_live]
         p = prices[t]
-        mark_to_market(q, p, cash, value)
-        trades_due(first, scheduled[t], changed, q, p, value, target, drift, due)
+        mark_to_market(q, p, cash, value, rows_live)
+        trades_due(first, scheduled[t], changed, q, p, value, target, drift, due, rows_live)
         for k in range(m if moved else 0):
             changed[k] = False
         count = 0
@@ -297,6 +312,7 @@ def _block(
                 delta.reshape((n, m)),
                 work.reshape((3, m)),
                 notional,
+                rows_live,
             )
         elif count > 0:
             tq, ta, tt = (
@@ -306,7 +322,7 @@ def _block(
             )
             for j in range(count):
                 pack_cash[j], pack_notional[j], pack_value[j] = cash[pick[j]], notional[pick[j]], value[pick[j]]
-            for i in range(n):
+            for i in rows_live:
                 for j in range(count):
                     tq[i, j], ta[i, j], tt[i, j] = q[i, pick[j]], avg[i, pick[j]], target[i, pick[j]]
             _trade(
@@ -322,8 +338,9 @@ def _block(
                 pack_delta[: n * count].reshape((n, count)),
                 work[: 3 * count].reshape((3, count)),
                 pack_notional[:count],
+                rows_live,
             )
-            for i in range(n):
+            for i in rows_live:
                 for j in range(count):
                     q[i, pick[j]], avg[i, pick[j]] = tq[i, j], ta[i, j]
             for j in range(count):
@@ -346,9 +363,24 @@ def _block(
             cash_path[t] = cash[0]
             sizes[t] = 0.0
             if count == m:  # tracing runs one lane (m == 1), so it traded exactly when all did
-                for i in range(n):
+                for i in rows_live:
                     sizes[t, i] = delta[i * m]
     traded[rows] = notional
+
+
+@numba.njit(cache=True)
+def _live_rows(q, target, live):
+    """Write into ``live`` the tickers (rows of the N x M ``q`` and ``target``) that some column
+    holds or targets, in order; returns how many."""
+    n_live = 0
+    for i in range(q.shape[0]):
+        used = False
+        for k in range(q.shape[1]):
+            used |= (q[i, k] != 0.0) | (target[i, k] != 0.0)
+        if used:
+            live[n_live] = i
+            n_live += 1
+    return n_live
 
 
 @numba.njit(parallel=True, cache=True)

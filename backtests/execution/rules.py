@@ -8,12 +8,12 @@ One definition, used by the backtrader reference and the fast executor alike:
   first trading day of a new week/month/quarter (``"daily"``: every day,
   ``"none"``: never scheduled); or drift, max_i |w_i - W_i| > ``drift_threshold``
   with ``w`` the pre-trade weights marked at the close.
-- ``size_trades`` (``plan_trades`` for one configuration) decides *how much*: fractional share deltas to reach the target
-  weights at the close (equity marked by ``mark_to_market``), sells first (at ``p(1-slip)``, commission on the fill
-  notional), then buys (at ``p(1+slip)``, commission on the fill notional), all
-  buys trimmed by one factor so their cost fits the cash after sells less a
-  safety margin of ``CASH_SAFETY * V``. Dust trades (|dq| p < ``DUST * V``) are
-  skipped. Cash never goes negative.
+- ``size_trades`` (``plan_trades`` for one configuration) decides *how much*: fractional share
+  deltas to reach the target weights at the close (equity marked by ``mark_to_market``), sells
+  first (at ``p(1-slip)``, commission on the fill notional), then buys (at ``p(1+slip)``,
+  commission on the fill notional), all buys trimmed by one factor so their cost fits the
+  cash after sells less a safety margin of ``CASH_SAFETY * V``. Dust trades
+  (|dq| p < ``DUST * V``) are skipped. Cash never goes negative.
 - ``book_sell``, ``book_buy`` and ``average_price`` book a fill as backtrader's broker does
   (the fast executor's cash and holdings are backtrader's bit for bit); ``mark_to_market``
   (``equity_of`` for one configuration) values a portfolio: cash, then each ticker in order.
@@ -26,6 +26,14 @@ decision and the sizing are written for a block of configurations (``N x M``
 arrays, configurations in the inner, contiguous dimension, so the fast executor
 runs them in SIMD across configurations); ``must_trade`` and ``plan_trades`` are
 the same code on a block of one, for the backtrader strategy.
+
+The block kernels visit only the tickers listed in ``rows`` (increasing). A ticker left
+out must hold no shares and have target 0 in every column of the block: with positive,
+finite prices (as the data layer guarantees) skipping it changes no bit (adding 0.0 to a
+sum leaves the sum as it is, it is never out of its drift band, and it is sized to no
+trade). The fast executor leaves out, block by block,
+the tickers nobody holds or targets (a hedge basket before any hedge); the
+one-configuration forms visit every ticker.
 """
 
 from __future__ import annotations
@@ -197,6 +205,7 @@ def trades_due(
     target: np.ndarray,
     drift_threshold: float,
     due: np.ndarray,
+    rows: np.ndarray,
 ) -> None:
     """Trade at this close? For a block of ``M`` configurations at once (the one definition).
 
@@ -204,14 +213,15 @@ def trades_due(
     some ticker's pre-trade weight ``q[i, k] p[i] / value[k]`` is more than
     ``drift_threshold`` away from ``target[i, k]`` (written without division). ``q`` and
     ``target`` are ``N x M`` (configurations in the inner, contiguous dimension), ``changed``,
-    ``value`` and ``due`` are ``(M,)``.
+    ``value`` and ``due`` are ``(M,)``; ``rows``: the tickers visited (see the module docstring).
     """
-    for k in range(due.shape[0]):
+    m = due.shape[0]
+    for k in range(m):
         due[k] = first or scheduled or changed[k]
     if drift_threshold > 0.0 and not (first or scheduled):
-        for i in range(q.shape[0]):
+        for i in rows:
             price = p[i]
-            for k in range(due.shape[0]):
+            for k in range(m):
                 due[k] = due[k] | (
                     abs(q[i, k] * price - target[i, k] * value[k]) > drift_threshold * value[k]
                 )
@@ -240,16 +250,17 @@ def must_trade(
         np.ascontiguousarray(target).reshape((-1, 1)),
         drift_threshold,
         due,
+        np.arange(q.shape[0]),
     )
     return due[0]
 
 
 @numba.njit(cache=True)
-def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.ndarray) -> None:
-    """``value[k] = cash[k] + sum_i q[i, k] p[i]`` for a block (summed in ticker order)."""
+def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.ndarray, rows: np.ndarray) -> None:
+    """``value[k] = cash[k] + sum_i q[i, k] p[i]`` for a block (summed in ticker order over ``rows``)."""
     for k in range(q.shape[1]):
         value[k] = cash[k]
-    for i in range(q.shape[0]):
+    for i in rows:
         price = p[i]
         for k in range(q.shape[1]):
             value[k] += q[i, k] * price
@@ -259,7 +270,7 @@ def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.nda
 def equity_of(q: np.ndarray, p: np.ndarray, cash: float) -> float:
     """``mark_to_market`` for one configuration (``q``: ``(N,)``): cash, then each holding in ticker order."""
     value = np.empty(1)
-    mark_to_market(np.ascontiguousarray(q).reshape((-1, 1)), p, np.array([cash]), value)
+    mark_to_market(np.ascontiguousarray(q).reshape((-1, 1)), p, np.array([cash]), value, np.arange(q.shape[0]))
     return value[0]
 
 
@@ -303,25 +314,29 @@ def size_trades(
     due: np.ndarray,
     delta: np.ndarray,
     work: np.ndarray,
+    rows: np.ndarray,
 ) -> None:
     """Share changes (< 0 sell, > 0 buy) reaching ``target`` at close ``p``, for a block (the one definition).
 
     ``q``, ``target`` and ``delta`` are ``N x M``, ``cash``, ``value`` and ``due`` ``(M,)``: column
     ``k`` is one configuration; columns with ``due[k]`` False get 0. ``value`` is the pre-trade
     equity ``V = cash + sum_i q_i p_i`` (``mark_to_market``); ``avg`` (``N x M``) the positions'
-    average entry prices (``book_sell`` needs them); ``work`` is ``3 x M`` scratch.
+    average entry prices (``book_sell`` needs them); ``work`` is ``3 x M`` scratch; ``rows``: the
+    tickers visited (see the module docstring; the rows of ``delta`` left out are not written).
+    On return ``work[0]`` holds each column's cash after its sells, booked by ``book_sell``.
     Per configuration: ``d_i = W_i V / p_i - q_i`` (all of ``q_i`` when ``W_i = 0``),
     0 when ``|d_i| p_i < DUST * V``. Sells are full-size; buys are scaled by one factor
     ``k <= 1`` so that their cost at ``p(1+slip)`` plus commission fits the cash after sells
     (at ``p(1-slip)``, less commission, exactly as ``book_sell`` books them) minus
-    ``CASH_SAFETY * V``; a scaled buy below the dust size is dropped. Prices must be positive (a zero price gives inf/NaN, not an exception).
+    ``CASH_SAFETY * V``; a scaled buy below the dust size is dropped. Prices must be positive
+    (a zero price gives inf/NaN, not an exception).
     """
-    n, m = q.shape
+    m = q.shape[1]
     cash_after_sells, buy_cost, scale = work[0], work[1], work[2]
     for k in range(m):
         cash_after_sells[k] = cash[k]
         buy_cost[k] = 0.0
-    for i in range(n):
+    for i in rows:
         sell_fill, buy_fill = p[i] * (1.0 - slippage), p[i] * (1.0 + slippage)
         # Selects instead of branches (adding 0 leaves a sum as it is), one array written per
         # loop: each loop runs in SIMD across k.
@@ -343,7 +358,7 @@ def size_trades(
         scale[k] = max(budget, 0.0) / buy_cost[k] if trim else -1.0  # >= 0 exactly when trimmed
         trimmed |= trim
     if trimmed:
-        for i in range(n):
+        for i in rows:
             for k in range(m):
                 if scale[k] >= 0.0 and delta[i, k] > 0.0:
                     delta[i, k] *= scale[k]
@@ -364,8 +379,8 @@ def plan_trades(
 ) -> None:
     """``size_trades`` for one configuration: fill ``delta`` (``(N,)``) from ``q``, ``avg`` and ``target``."""
     block_q = np.ascontiguousarray(q).reshape((-1, 1))
-    block_cash, value = np.array([cash]), np.empty(1)
-    mark_to_market(block_q, p, block_cash, value)
+    block_cash, value, every = np.array([cash]), np.empty(1), np.arange(q.shape[0])
+    mark_to_market(block_q, p, block_cash, value, every)
     out = np.empty((q.shape[0], 1))
     size_trades(
         block_q,
@@ -379,5 +394,6 @@ def plan_trades(
         np.ones(1, dtype=np.bool_),
         out,
         np.empty((3, 1)),
+        every,
     )
     delta[:] = out[:, 0]

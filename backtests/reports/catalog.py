@@ -6,7 +6,9 @@ Layout under the root (``reports/`` or ``$BACKTEST_REPORTS_DIR``):
   (``run_id`` and ``files`` keys; written last) and ``metrics.json`` holds a
   ``strategy`` object. A non-empty folder without both is **incomplete** (killed,
   failed, or corrupt): listed by path and count, never as a run. An empty folder
-  is a run folder reserved by a run still computing, and is skipped.
+  is a run folder reserved by a command still computing (or abandoned by one that
+  was killed, removed by the next reservation: ``destinations.reserved_run_dir``),
+  and is skipped.
 - ``STRATEGY/sweeps/SWEEP_ID/``: a sweep, finished when its ``summary.json`` is ours.
 - ``compare/*.html``: compare pages; each names its runs (``STRATEGY/RUN_ID``) in a
   ``<script type="application/json" id=COMPARE_META>`` data block.

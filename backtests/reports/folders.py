@@ -27,7 +27,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Literal
 
@@ -71,7 +71,8 @@ def _why_not_writable(folder: Path) -> str | None:
     except OSError as exc:
         reason = "read-only file system" if exc.errno == errno.EROFS else exc.strerror or str(exc)
         return f"{folder} is not writable ({reason})"
-    os.rmdir(probe)
+    with suppress(FileNotFoundError):  # a concurrent clean-up of leftovers may have taken it
+        os.rmdir(probe)
     return None
 
 
