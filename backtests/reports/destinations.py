@@ -88,15 +88,13 @@ def reserved_run_dir(
     with locked(parent):  # no other command sweeps between our mkdir and our lock
         remove_abandoned(parent)
         folder = _new_folder(parent, now, spec_toml)
+        fd = -1
         try:
             fd = os.open(folder, os.O_RDONLY)
-        except BaseException:
-            folder.rmdir()
-            raise
-        try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # the folder is new: no one else holds it
         except BaseException:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
             folder.rmdir()
             raise
     try:
