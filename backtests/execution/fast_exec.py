@@ -176,8 +176,10 @@ def _block(
     length 1), its post-trade holdings and cash, and the share change of each fill (``sizes``,
     T x N), are traced.
 
-    Days on which only some lanes trade move those lanes into packed scratch columns, size
-    and fill them there, and move them back, so the cost follows the number of trades.
+    Days on which at most half the lanes trade move those lanes into packed scratch columns,
+    size and fill them there, and move them back, so the cost follows the number of trades;
+    when more trade, the block trades in place, the other lanes sized to no trade (``due``),
+    which leaves their every bit as it was.
     Marking, the drift test and trading visit only the block's live tickers (``live``: some
     lane holds shares of it or targets it; updated whenever targets or holdings change),
     which changes no bit (``rules``) and skips, say, a hedge basket nobody holds.
@@ -216,7 +218,7 @@ def _block(
     previous = np.full(m, cash0)
     changed = np.zeros(m, dtype=np.bool_)
     due = np.zeros(m, dtype=np.int64)  # int64 flags: the drift loop of ``trades_due`` vectorises
-    everyone = np.ones(m, dtype=np.bool_)
+    everyone = np.ones(m, dtype=np.int64)
     notional = np.zeros(m)
     live = np.arange(n)  # live[:n_live]: the tickers some lane holds or targets, in order
     n_live = 0
@@ -292,13 +294,13 @@ def _block(
         count = 0
         for k in range(m):
             count += due[k]
-        if 0 < count < m:
+        if 0 < count and 2 * count <= m:
             j = 0
             for k in range(m):
                 if due[k]:
                     pick[j] = k
                     j += 1
-        if count == m:
+        if 2 * count > m:  # most lanes trade: in place, the others sized to no trade
             _trade(
                 q,
                 avg,
@@ -308,7 +310,7 @@ def _block(
                 target,
                 commission,
                 slippage,
-                everyone,
+                due,
                 delta.reshape((n, m)),
                 work.reshape((3, m)),
                 notional,
