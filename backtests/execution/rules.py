@@ -31,9 +31,8 @@ The block kernels visit only the tickers listed in ``rows`` (increasing). A tick
 out must hold no shares and have target 0 in every column of the block: with positive,
 finite prices (as the data layer guarantees) skipping it changes no bit (adding 0.0 to a
 sum leaves the sum as it is, it is never out of its drift band, and it is sized to no
-trade). The fast executor leaves out, block by block,
-the tickers nobody holds or targets (a hedge basket before any hedge); the
-one-configuration forms visit every ticker.
+trade). The fast executor leaves out, block by block, the tickers nobody holds or targets
+(a hedge basket before any hedge); the one-configuration forms visit every ticker.
 """
 
 from __future__ import annotations

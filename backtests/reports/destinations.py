@@ -15,7 +15,6 @@ names its folder without importing the run-report machinery (and so matplotlib).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from backtests.errors import BacktestError
 from backtests.paths import reports_dir
-from backtests.reports.folders import Kind, check_out_folder, check_writable_folder, locked
+from backtests.reports.folders import Kind, check_out_folder, check_writable_folder, hold, locked, remove_unheld
 
 #: A ``new_run_dir`` name: ``YYYYmmddTHHMMSSZ-<6 hex>``, then ``-2``, ``-3``... within one second.
 RUN_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}(-[0-9]+)?")  # matched whole (``fullmatch``)
@@ -88,13 +87,9 @@ def reserved_run_dir(
     with locked(parent):  # no other command sweeps between our mkdir and our lock
         remove_abandoned(parent)
         folder = _new_folder(parent, now, spec_toml)
-        fd = -1
         try:
-            fd = os.open(folder, os.O_RDONLY)
-            fcntl.flock(fd, fcntl.LOCK_EX)  # the folder is new: no one else holds it
+            fd = hold(folder)
         except BaseException:
-            if fd >= 0:
-                os.close(fd)
             folder.rmdir()
             raise
     try:
@@ -112,20 +107,11 @@ def remove_abandoned(parent: Path) -> list[Path]:
 
     Call it holding ``locked(parent)``.
     """
-    removed = []
-    for entry in sorted(parent.iterdir()):
-        if not (RUN_ID.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()):
-            continue
-        try:
-            if any(entry.iterdir()):  # a saved run (most of them): not even locked
-                continue
-            with locked(entry, blocking=False) as free:
-                if free and not any(entry.iterdir()):
-                    entry.rmdir()
-                    removed.append(entry)
-        except OSError:  # gone meanwhile, filled meanwhile, or not ours to open
-            continue
-    return removed
+
+    def empty_reservation(entry: Path) -> bool:  # a saved run (most of them) is not even locked
+        return bool(RUN_ID.fullmatch(entry.name)) and not any(entry.iterdir())
+
+    return remove_unheld(parent, empty_reservation, Path.rmdir)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Literal
@@ -149,21 +149,46 @@ def leftover_files(parent: Path, name: str) -> list[Path]:
     return sorted(p for p in Path(parent).iterdir() if pattern.match(p.name) and p.is_file())
 
 
+def hold(folder: Path) -> int:
+    """Open ``folder`` and take an exclusive ``flock`` on it; returns the descriptor (closing it
+    releases the lock). For the folder a command is writing: ``remove_unheld`` leaves it alone."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def remove_unheld(parent: Path, wanted: Callable[[Path], bool], remove: Callable[[Path], None]) -> list[Path]:
+    """``remove`` each real folder in ``parent`` (in name order) that is ``wanted`` and that no live
+    command holds (``hold``); returns what was removed. Call it holding ``locked(parent)``.
+
+    An entry that vanishes, changes or cannot be opened meanwhile (``OSError``) is left as it is.
+    """
+    removed = []
+    for entry in sorted(Path(parent).iterdir()):
+        try:
+            if not (entry.is_dir() and not entry.is_symlink() and wanted(entry)):
+                continue
+            with locked(entry, blocking=False) as free:
+                if free and wanted(entry):
+                    remove(entry)
+                    removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
 def remove_leftovers(parent: Path) -> list[Path]:
     """Remove staging folders in ``parent`` that no live writer holds; return what was removed."""
-    removed = []
     with locked(parent):
-        for entry in sorted(Path(parent).iterdir()):
-            if not (STAGING.match(entry.name) and entry.is_dir() and not entry.is_symlink()):
-                continue
-            try:
-                with locked(entry, blocking=False) as free:
-                    if free:
-                        shutil.rmtree(entry, ignore_errors=True)
-                        removed.append(entry)
-            except FileNotFoundError:  # its writer removed it meanwhile
-                continue
-    return removed
+        return remove_unheld(
+            parent,
+            lambda entry: bool(STAGING.match(entry.name)),
+            lambda entry: shutil.rmtree(entry, ignore_errors=True),
+        )
 
 
 def _new_hidden_folder(parent: Path, name: str) -> Path:
@@ -191,8 +216,11 @@ def staged_folder(target: Path, *, kind: Kind, force: bool = False) -> Iterator[
     remove_leftovers(parent)
     with locked(parent):  # so remove_leftovers never sees it before it is locked
         stage = _new_hidden_folder(parent, target.name)
-        fd = os.open(stage, os.O_RDONLY)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fd = hold(stage)
+        except BaseException:
+            stage.rmdir()
+            raise
     try:
         yield stage
         _move_into_place(stage, target)
