@@ -12,7 +12,9 @@ Contract:
   with SIGINT blocked (a Ctrl-C meanwhile is delivered here once it is spawned) and keeps
   it blocked, and ignored. Ctrl-C is this process's to handle; its ``close`` (also on
   ``with`` exit, error or not) terminates the worker and waits for it, so no process
-  outlives the command.
+  outlives the command. A Ctrl-C while ``start`` spawns the worker or ``close`` stops it
+  takes effect just after (SIGINT is blocked meanwhile): either, cut short, would leave
+  a worker without its start-up data or the pool's semaphores behind.
 - Tasks run one at a time, in the order they were submitted.
 - ``submit`` never raises ``BrokenProcessPool``: if the worker died (killed, out of
   memory) the returned future holds that error, for the caller to fall back on doing the
@@ -26,11 +28,26 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile (where there are signal masks); one that arrives
+    is delivered on exit, when the mask is restored."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _ignore_sigint() -> None:
@@ -50,23 +67,17 @@ class WarmProcess:
         if self._pool is None:
             # The first submit spawns the process. The signal mask is inherited through
             # fork and exec, so a Ctrl-C while the worker starts Python (before its
-            # initializer) cannot print a traceback from its imports; here it stays pending
-            # and is delivered when the mask is restored. (multiprocessing's resource
-            # tracker unblocks SIGINT when it starts: it is started first.)
-            masked = hasattr(signal, "pthread_sigmask")
-            if masked:
+            # initializer) cannot print a traceback from its imports. (multiprocessing's
+            # resource tracker unblocks SIGINT when it starts: it is started first.)
+            if hasattr(signal, "pthread_sigmask"):
                 from multiprocessing import resource_tracker
 
                 resource_tracker.ensure_running()
-            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masked else set()
-            try:
+            with _sigint_held():
                 self._pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
                 )
                 self._pool.submit(self._warm_up)
-            finally:
-                if masked:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return self
 
     def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:
@@ -93,11 +104,12 @@ class WarmProcess:
         # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
         # cannot be cancelled otherwise, and an idle worker needs no goodbye.
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join()
-        pool.shutdown(wait=True, cancel_futures=True)
+        with _sigint_held():  # interrupted midway, the pool's queues and semaphores would be left behind
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Self:
         try:

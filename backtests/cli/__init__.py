@@ -158,8 +158,12 @@ def main() -> None:
     ``os._exit`` skips the interpreter's teardown, which after a compiled parallel kernel
     spends about half a second freeing numba's LLVM state. Nothing is lost: every command
     writes its files atomically and closes them (and stops its worker processes and Dask
-    cluster) before it returns. The exit code is the command's.
+    cluster) before it returns. The exit code is the command's. Ctrl-C is raised where it is
+    safe to (``interrupts``: after an import in progress) and reported by ``invoke``.
     """
+    from backtests.cli.interrupts import install
+
+    install()
     code: int | str | None = 0
     try:
         cli(prog_name="backtest")

@@ -1,0 +1,121 @@
+"""Ctrl-C in the ``backtest`` process (``backtests.cli.interrupts``): at once, or just after an import.
+
+Each case runs in its own Python process (signal handlers belong to a process), which
+sends itself SIGINT at a chosen moment and prints what happened; the expected lines are
+the contract's, written by hand. Every body runs inside the same frame: it is followed by
+a wait (a second) and "went on", and a KeyboardInterrupt prints "interrupted" and whether
+SIGALRM's handler and timer were put back.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from backtests.cli.interrupts import importing
+
+_PRELUDE = """
+import os, signal, sys, time
+from backtests.cli.interrupts import install
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal, even if the tests run in the background
+install()
+try:
+"""
+_AFTER = """
+    time.sleep(1)
+    print("went on")
+except KeyboardInterrupt:
+    print("interrupted")
+    print("alarm restored", signal.getsignal(signal.SIGALRM) == signal.SIG_DFL)
+    print("timer off", signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+"""
+_INTERRUPTED = ["interrupted", "alarm restored True", "timer off True"]
+
+
+def _run(tmp_path: Path, body: str) -> list[str]:
+    """Run ``body`` (inside the prelude's ``try``) in a fresh interpreter with ``tmp_path`` on its path:
+    its stdout lines."""
+    script = _PRELUDE + textwrap.indent(textwrap.dedent(body), "    ") + _AFTER
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": f"{tmp_path}:{Path(__file__).resolve().parents[1]}", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_importing_sees_the_import_machinery_on_the_stack(tmp_path, monkeypatch):
+    (tmp_path / "probe_importing.py").write_text(
+        "import sys\nfrom backtests.cli.interrupts import importing\nINSIDE = importing(sys._getframe())\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "probe_importing", raising=False)
+    import probe_importing  # noqa: PLC0415
+
+    assert probe_importing.INSIDE is True
+    assert importing(sys._getframe()) is False
+    assert importing(None) is False
+
+
+def test_ctrl_c_outside_an_import_raises_at_once(tmp_path):
+    lines = _run(tmp_path, 'os.kill(os.getpid(), signal.SIGINT)\nprint("after the kill")\n')
+    assert lines == _INTERRUPTED
+
+
+def test_ctrl_c_in_a_module_body_is_raised_once_the_import_is_complete(tmp_path):
+    (tmp_path / "slow_module.py").write_text(
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.2)\nDONE = True\n"
+    )
+    lines = _run(tmp_path, 'import slow_module\nprint("imported", slow_module.DONE)\n')
+    assert lines == ["imported True", *_INTERRUPTED]
+
+
+def test_ctrl_c_in_the_module_locks_weakref_callback_still_interrupts(tmp_path):
+    """CPython (3.11) drops an exception raised in the import lock's weakref callback (``cb``):
+    with Python's default handler this process would print "Exception ignored" and go on.
+    The tracer sends SIGINT as that callback starts: the signal lands inside it."""
+    (tmp_path / "plain_module.py").write_text("VALUE = 1\n")
+    body = """
+    def tracer(frame, event, arg):
+        if frame.f_code.co_name == "cb" and frame.f_globals.get("__name__") == "importlib._bootstrap":
+            sys.settrace(None)
+            os.kill(os.getpid(), signal.SIGINT)
+    sys.settrace(tracer)
+    import plain_module
+    sys.settrace(None)
+    print("imported", plain_module.VALUE)
+    """
+    assert _run(tmp_path, body) == ["imported 1", *_INTERRUPTED]
+
+
+def test_ctrl_c_while_the_main_thread_blocks_sigint_waits_until_it_is_unblocked(tmp_path):
+    """As the signal itself would (a worker being spawned); interrupt_main stands for a SIGINT
+    another thread caught, or for the retry's SIGALRM, which the mask does not hold back."""
+    body = """
+    import _thread
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _thread.interrupt_main()
+    time.sleep(0.2)
+    print("held while blocked")
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    """
+    assert _run(tmp_path, body) == ["held while blocked", *_INTERRUPTED]
+
+
+def test_a_handler_the_process_was_given_is_left_alone(tmp_path):
+    body = """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a shell's background job
+    install()
+    print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+    own = lambda signum, frame: print("own handler")
+    signal.signal(signal.SIGINT, own)
+    install()
+    os.kill(os.getpid(), signal.SIGINT)
+    """
+    assert _run(tmp_path, body) == ["True", "own handler", "went on"]
