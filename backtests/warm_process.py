@@ -9,12 +9,13 @@ Contract:
 
 - One worker process, started with the ``spawn`` context (never ``fork``: numba's and
   matplotlib's threads may already exist here). SIGINT never reaches it: it is spawned
-  with SIGINT blocked (a Ctrl-C meanwhile is delivered here once it is spawned) and keeps
-  it blocked, and ignored. Ctrl-C is this process's to handle; its ``close`` (also on
-  ``with`` exit, error or not) terminates the worker and waits for it, so no process
-  outlives the command. A Ctrl-C while ``start`` spawns the worker or ``close`` stops it
-  takes effect just after (SIGINT is blocked meanwhile): either, cut short, would leave
-  a worker without its start-up data or the pool's semaphores behind.
+  with SIGINT blocked and keeps it blocked, and ignored. A Ctrl-C meanwhile is delivered
+  here once it is spawned (unless it reaches Python through another thread of this
+  process: ``backtest`` holds it then, ``cli.interrupts``). Ctrl-C is this process's to
+  handle; its ``close`` (also on ``with`` exit, error or not) terminates the worker and
+  waits for it, so no process outlives the command. A KeyboardInterrupt during ``close``
+  is raised once the worker is gone: cut short, ``close`` would leave the pool's queues
+  and semaphores behind.
 - Tasks run one at a time, in the order they were submitted.
 - ``submit`` never raises ``BrokenProcessPool``: if the worker died (killed, out of
   memory) the returned future holds that error, for the caller to fall back on doing the
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
@@ -104,12 +106,21 @@ class WarmProcess:
         # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
         # cannot be cancelled otherwise, and an idle worker needs no goodbye.
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        with _sigint_held():  # interrupted midway, the pool's queues and semaphores would be left behind
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.join()
-            pool.shutdown(wait=True, cancel_futures=True)
+        steps = [
+            *(process.terminate for process in processes),
+            *(process.join for process in processes),
+            partial(pool.shutdown, wait=True, cancel_futures=True),
+        ]
+        interrupted: KeyboardInterrupt | None = None
+        for step in steps:  # each to its end: cut short, the pool's queues and semaphores would be left behind
+            while True:
+                try:
+                    step()
+                    break
+                except KeyboardInterrupt as exc:
+                    interrupted = exc
+        if interrupted is not None:
+            raise interrupted
 
     def __enter__(self) -> Self:
         try:

@@ -1,10 +1,11 @@
-"""Ctrl-C in the ``backtest`` process (``backtests.cli.interrupts``): at once, or just after an import.
+"""Ctrl-C in the ``backtest`` process (``backtests.cli.interrupts``): raised inside the command, never
+inside an import, and reported when held to the end.
 
 Each case runs in its own Python process (signal handlers belong to a process), which
 sends itself SIGINT at a chosen moment and prints what happened; the expected lines are
-the contract's, written by hand. Every body runs inside the same frame: it is followed by
-a wait (a second) and "went on", and a KeyboardInterrupt prints "interrupted" and whether
-SIGALRM's handler and timer were put back.
+the contract's, written by hand. Every body runs in the same frame, after ``install()``;
+reaching its end prints "went on", a KeyboardInterrupt prints "interrupted" and whether
+SIGALRM's handler and timer were put back, and the last line is what ``settle()`` says.
 """
 
 from __future__ import annotations
@@ -18,20 +19,20 @@ from backtests.cli.interrupts import importing
 
 _PRELUDE = """
 import os, signal, sys, time
-from backtests.cli.interrupts import install
+from backtests.cli.interrupts import install, interruptible, settle
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal, even if the tests run in the background
 install()
 try:
 """
 _AFTER = """
-    time.sleep(1)
     print("went on")
 except KeyboardInterrupt:
     print("interrupted")
     print("alarm restored", signal.getsignal(signal.SIGALRM) == signal.SIG_DFL)
     print("timer off", signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+print("held", settle())
 """
-_INTERRUPTED = ["interrupted", "alarm restored True", "timer off True"]
+_INTERRUPTED = ["interrupted", "alarm restored True", "timer off True", "held False"]
 
 
 def _run(tmp_path: Path, body: str) -> list[str]:
@@ -63,17 +64,26 @@ def test_importing_sees_the_import_machinery_on_the_stack(tmp_path, monkeypatch)
     assert importing(None) is False
 
 
-def test_ctrl_c_outside_an_import_raises_at_once(tmp_path):
-    lines = _run(tmp_path, 'os.kill(os.getpid(), signal.SIGINT)\nprint("after the kill")\n')
-    assert lines == _INTERRUPTED
+def test_ctrl_c_in_the_command_outside_an_import_raises_at_once(tmp_path):
+    body = """
+    with interruptible():
+        os.kill(os.getpid(), signal.SIGINT)
+        print("after the kill")
+    """
+    assert _run(tmp_path, body) == _INTERRUPTED
 
 
 def test_ctrl_c_in_a_module_body_is_raised_once_the_import_is_complete(tmp_path):
     (tmp_path / "slow_module.py").write_text(
         "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.2)\nDONE = True\n"
     )
-    lines = _run(tmp_path, 'import slow_module\nprint("imported", slow_module.DONE)\n')
-    assert lines == ["imported True", *_INTERRUPTED]
+    body = """
+    with interruptible():
+        import slow_module
+        print("imported", slow_module.DONE)
+        time.sleep(1)
+    """
+    assert _run(tmp_path, body) == ["imported True", *_INTERRUPTED]
 
 
 def test_ctrl_c_in_the_module_locks_weakref_callback_still_interrupts(tmp_path):
@@ -86,10 +96,12 @@ def test_ctrl_c_in_the_module_locks_weakref_callback_still_interrupts(tmp_path):
         if frame.f_code.co_name == "cb" and frame.f_globals.get("__name__") == "importlib._bootstrap":
             sys.settrace(None)
             os.kill(os.getpid(), signal.SIGINT)
-    sys.settrace(tracer)
-    import plain_module
-    sys.settrace(None)
-    print("imported", plain_module.VALUE)
+    with interruptible():
+        sys.settrace(tracer)
+        import plain_module
+        sys.settrace(None)
+        print("imported", plain_module.VALUE)
+        time.sleep(1)
     """
     assert _run(tmp_path, body) == ["imported 1", *_INTERRUPTED]
 
@@ -99,13 +111,42 @@ def test_ctrl_c_while_the_main_thread_blocks_sigint_waits_until_it_is_unblocked(
     another thread caught, or for the retry's SIGALRM, which the mask does not hold back."""
     body = """
     import _thread
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    _thread.interrupt_main()
-    time.sleep(0.2)
-    print("held while blocked")
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    with interruptible():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        _thread.interrupt_main()
+        time.sleep(0.2)
+        print("held while blocked")
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        time.sleep(1)
     """
     assert _run(tmp_path, body) == ["held while blocked", *_INTERRUPTED]
+
+
+def test_ctrl_c_before_the_command_is_raised_as_it_starts(tmp_path):
+    """Before the command (Python importing click, click parsing the arguments) the Ctrl-C
+    is held; entering the command raises it, so ``invoke`` reports it."""
+    body = """
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)
+    print("held before")
+    with interruptible():
+        print("entered")
+    """
+    assert _run(tmp_path, body) == ["held before", *_INTERRUPTED]
+
+
+def test_ctrl_c_held_as_the_command_ends_is_left_to_settle(tmp_path):
+    """Held in the command's last import, then the command returned before the retry: no
+    KeyboardInterrupt escapes the block, no retry is left set, and ``settle()`` reports it."""
+    (tmp_path / "last_module.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n")
+    body = """
+    with interruptible():
+        import last_module
+    print("alarm restored", signal.getsignal(signal.SIGALRM) == signal.SIG_DFL)
+    print("timer off", signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+    time.sleep(0.2)
+    """
+    assert _run(tmp_path, body) == ["alarm restored True", "timer off True", "went on", "held True"]
 
 
 def test_a_handler_the_process_was_given_is_left_alone(tmp_path):
@@ -116,6 +157,7 @@ def test_a_handler_the_process_was_given_is_left_alone(tmp_path):
     own = lambda signum, frame: print("own handler")
     signal.signal(signal.SIGINT, own)
     install()
-    os.kill(os.getpid(), signal.SIGINT)
+    with interruptible():
+        os.kill(os.getpid(), signal.SIGINT)
     """
-    assert _run(tmp_path, body) == ["True", "own handler", "went on"]
+    assert _run(tmp_path, body) == ["True", "own handler", "went on", "held False"]

@@ -587,7 +587,7 @@ def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):
     Meanwhile this process imports pandas: a Ctrl-C there is raised once the import is complete
     (``cli.interrupts``), never dropped (exit 0) nor turned into an ImportError (exit 1)."""
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(tmp_path / "reports")}
-    for delay in [0.15 + 0.025 * i for i in range(18)]:
+    for delay in [0.025 * i for i in range(20)]:
         process, err, _sent = _interrupt(_SWEEP, delay, env)
         assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", f"at {delay:.3f} s: {err}"
         worker_noise = ("multiprocessing", "spawn_main", "Fatal Python error")
@@ -595,17 +595,21 @@ def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):
 
 
 def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tuple[subprocess.Popen, str, bool]:
-    """Start ``backtest ARGS`` in a new process group, send the group SIGINT after ``delay`` seconds
-    (as a terminal's Ctrl-C does), wait: (the finished process, its stderr, whether the signal was
-    sent while it ran)."""
+    """Start ``backtest ARGS`` in a new process group, send the group SIGINT ``delay`` seconds after
+    its Ctrl-C handler is installed (as a terminal's Ctrl-C does), wait: (the finished process, its
+    stderr, whether the signal was sent while it ran). Before that, Python itself is starting and
+    importing click: a Ctrl-C there is Python's (README)."""
+    import select
     import signal
     import sys
     import time
 
+    ready, tell = os.pipe()
     # SIGINT handled as from a terminal, even when these tests run in a shell's background job (which ignores it)
     code = (
-        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-        "from backtests.cli import main; sys.argv[0] = 'backtest'; main()"
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from backtests.cli import main; from backtests.cli.interrupts import install; install(); "
+        f"os.write({tell}, b'.'); sys.argv[0] = 'backtest'; main()"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", code, *args],
@@ -614,7 +618,13 @@ def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tupl
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        pass_fds=(tell,),
     )
+    os.close(tell)
+    try:
+        assert select.select([ready], [], [], 60)[0] and os.read(ready, 1) == b".", "the command never started"
+    finally:
+        os.close(ready)
     time.sleep(delay)
     sent = process.poll() is None
     try:

@@ -16,7 +16,10 @@ import traceback
 import click
 
 from backtests import __version__
+from backtests.cli.interrupts import install, interruptible, settle
 from backtests.errors import BacktestError, flag_wording
+
+INTERRUPTED = "Interrupted."  # what a Ctrl-C prints (exit 130)
 
 #: Subcommand -> (module, attribute, the one-line help ``backtest --help`` lists). Modules load only
 #: when their command runs, so ``backtest --help`` imports neither pandas nor matplotlib; a test keeps
@@ -105,11 +108,12 @@ class _Root(click.Group):
 
     def invoke(self, ctx: click.Context):  # noqa: D401 - click hook
         try:
-            return super().invoke(ctx)
+            with interruptible():
+                return super().invoke(ctx)
         except BacktestError as exc:
             _fail(ctx, f"Error: {flag_wording(str(exc), FLAGS)}", exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            click.echo(INTERRUPTED, err=True)
             ctx.exit(130)
         except BrokenPipeError:  # the reader left (`backtest report list | head`): stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush into it
@@ -158,17 +162,19 @@ def main() -> None:
     ``os._exit`` skips the interpreter's teardown, which after a compiled parallel kernel
     spends about half a second freeing numba's LLVM state. Nothing is lost: every command
     writes its files atomically and closes them (and stops its worker processes and Dask
-    cluster) before it returns. The exit code is the command's. Ctrl-C is raised where it is
-    safe to (``interrupts``: after an import in progress) and reported by ``invoke``.
+    cluster) before it returns. The exit code is the command's. Ctrl-C is raised only inside
+    the command, where no import is in progress (``interrupts``), and reported by ``invoke``;
+    one held until the command ended is reported here.
     """
-    from backtests.cli.interrupts import install
-
     install()
     code: int | str | None = 0
     try:
         cli(prog_name="backtest")
     except SystemExit as done:
         code = done.code
+    if settle() and code != 130:
+        sys.stderr.write(f"{INTERRUPTED}\n")
+        code = 130
     if isinstance(code, str):
         sys.stderr.write(f"{code}\n")
         code = 1

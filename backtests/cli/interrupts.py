@@ -1,45 +1,125 @@
-"""Ctrl-C in the ``backtest`` process: KeyboardInterrupt at once, or just after an import in progress.
+"""Ctrl-C in the ``backtest`` process: KeyboardInterrupt only where a command can stop cleanly.
 
 Python raises KeyboardInterrupt at whatever line the main thread runs when SIGINT arrives.
-Inside the import machinery that is not safe, because what happens to the exception there
-is decided by C code, not by us: CPython drops it silently when it lands in the module
-lock's weakref callback (the command then runs to the end as if never interrupted), and
-compiled modules that import others while they initialise turn it into an ImportError
-(pandas: "PyCapsule_Import could not import module", numpy: "Unable to import required
-dependency"), which would be reported as an internal error.
+Not every line is safe:
+
+- Inside the import machinery, what happens to the exception is decided by C code: CPython
+  drops it silently in the module lock's weakref callback (the command then runs to its end
+  as if never interrupted), and compiled modules that import others while they initialise
+  turn it into an ImportError (pandas: "PyCapsule_Import could not import module"; numpy:
+  "Unable to import required dependency"), reported as an internal error.
+- While the main thread blocks SIGINT (``WarmProcess.start`` spawning its worker), the
+  signal can still reach Python through another thread (numpy's start threads that leave
+  it unblocked); interrupted then, the worker finds its start-up data cut short.
+- Outside the command itself (click parsing the arguments, or after the command returned)
+  nothing would report it as "Interrupted.": click prints "Aborted!" (exit 1), or the exit
+  code is the command's.
 
 Contract:
 
 - ``install()``, from the main thread, replaces Python's default SIGINT handler. A handler
   the process was given otherwise is left alone: SIG_IGN (a shell's background job) or a
-  caller's own.
-- Ctrl-C while no import is in progress in the main thread raises KeyboardInterrupt there
-  at once, as Python's default handler does.
-- Ctrl-C during an import is held: every ``RETRY_SECONDS`` (SIGALRM, with system calls
-  restarted rather than interrupted) the check is repeated, and KeyboardInterrupt is raised
-  at the first one that finds no import in progress. An import thus completes (a fraction of
-  a second here) before the command stops. SIGALRM's previous handler is restored first.
-- Ctrl-C is also held while the main thread blocks SIGINT, as the signal itself would be
-  (``WarmProcess.start`` blocks it while it spawns its worker: interrupted then, the worker
-  would find its start-up data cut short and print a traceback). A SIGINT another thread
-  caught, or the retry's SIGALRM, would otherwise reach the handler meanwhile.
-- Where there is no SIGALRM (Windows), ``install()`` does nothing.
+  caller's own. Where there is no SIGALRM (Windows) it does nothing.
+- A Ctrl-C raises KeyboardInterrupt only inside ``interruptible()`` (the command's body:
+  ``BacktestGroup.invoke``), while no import is in progress in the main thread and SIGINT
+  is not blocked there. Otherwise it is held:
+  - inside the block, the check is repeated every ``RETRY_SECONDS`` (SIGALRM, system calls
+    restarted rather than interrupted) and KeyboardInterrupt is raised at the first that
+    passes: an import completes first (a fraction of a second here);
+  - a Ctrl-C held when the block is entered is raised as it is entered;
+  - leaving the block stops the retry (SIGALRM's handler and timer are put back) and keeps
+    the Ctrl-C held; ``settle()`` says whether one is still held as the process ends.
+- Without ``install()`` (the library, the tests' in-process runs) ``interruptible()`` and
+  ``settle()`` do nothing.
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 RETRY_SECONDS = 0.02
-_IMPORT_MACHINERY = frozenset({"importlib._bootstrap", "importlib._bootstrap_external"})
+_IMPORT_MACHINERY = frozenset(
+    {"importlib._bootstrap", "importlib._bootstrap_external", "_frozen_importlib", "_frozen_importlib_external"}
+)
+
+
+class _Interrupt:
+    """The SIGINT handler, and the SIGALRM handler while a held Ctrl-C is retried."""
+
+    def __init__(self) -> None:
+        self.armed = False  # inside ``interruptible()``
+        self.held = False  # a Ctrl-C not raised yet
+        self._alarm_handler: Any = None  # SIGALRM's own handler while the retry is set
+        self._retrying = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT:
+            self.held = True
+        if not (self.held and self.armed):
+            return
+        if importing(frame) or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+            self.retry()
+            return
+        self.held = False
+        self.stop_retrying()
+        raise KeyboardInterrupt
+
+    def retry(self) -> None:
+        """Run ``handle`` again in ``RETRY_SECONDS``."""
+        if not self._retrying:
+            self._retrying, self._alarm_handler = True, signal.signal(signal.SIGALRM, self.handle)
+            signal.siginterrupt(signal.SIGALRM, False)
+        signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)
+
+    def stop_retrying(self) -> None:
+        if self._retrying:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            # None: that handler was set outside Python and cannot be put back from here
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if self._alarm_handler is None else self._alarm_handler)
+            self._retrying = False
+
+
+_installed: list[_Interrupt] = []  # the process's handler, once installed (signal handlers are per process)
 
 
 def install() -> None:
     """Handle SIGINT as the module docstring says, unless the process was given another handler."""
     if hasattr(signal, "SIGALRM") and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _Interrupt().handle)
+        handler = _Interrupt()
+        signal.signal(signal.SIGINT, handler.handle)
+        _installed[:] = [handler]
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """The block in which a Ctrl-C raises KeyboardInterrupt (at once if one is held on entry)."""
+    if not _installed or _installed[0].armed:
+        yield
+        return
+    handler = _installed[0]
+    handler.armed = True
+    try:
+        if handler.held:
+            handler.held = False
+            raise KeyboardInterrupt
+        yield
+    finally:
+        handler.armed = False
+        handler.stop_retrying()
+
+
+def settle() -> bool:
+    """Whether a Ctrl-C is held (it arrived outside ``interruptible()`` and was never raised); it
+    is dropped either way."""
+    if not _installed:
+        return False
+    handler = _installed[0]
+    held, handler.held = handler.held, False
+    return held
 
 
 def importing(frame: FrameType | None) -> bool:
@@ -49,25 +129,3 @@ def importing(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
-
-
-class _Interrupt:
-    """The SIGINT handler, and the SIGALRM handler while a Ctrl-C is held."""
-
-    def __init__(self) -> None:
-        self._held = False
-        self._alarm_handler: Any = None  # SIGALRM's handler before one was held
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        if importing(frame) or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
-            if not self._held:
-                self._held, self._alarm_handler = True, signal.signal(signal.SIGALRM, self.handle)
-                signal.siginterrupt(signal.SIGALRM, False)
-            signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)
-            return
-        if self._held:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            # None: that handler was set outside Python, and cannot be put back from here
-            signal.signal(signal.SIGALRM, signal.SIG_DFL if self._alarm_handler is None else self._alarm_handler)
-            self._held = False
-        raise KeyboardInterrupt
