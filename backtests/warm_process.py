@@ -13,9 +13,10 @@ Contract:
   here once it is spawned (unless it reaches Python through another thread of this
   process: ``backtest`` holds it then, ``cli.interrupts``). Ctrl-C is this process's to
   handle; its ``close`` (also on ``with`` exit, error or not) terminates the worker and
-  waits for it, so no process outlives the command. A KeyboardInterrupt during ``close``
-  is raised once the worker is gone: cut short, ``close`` would leave the pool's queues
-  and semaphores behind.
+  waits for it, so no process outlives the command. ``close`` and ``__exit__`` are
+  ``shielded``: in ``backtest`` a Ctrl-C waits until they return. Elsewhere, a
+  KeyboardInterrupt inside a step of ``close`` is raised once every step is done: cut
+  short, ``close`` would leave the worker running, or the pool's semaphores behind.
 - Tasks run one at a time, in the order they were submitted.
 - ``submit`` never raises ``BrokenProcessPool``: if the worker died (killed, out of
   memory) the returned future holds that error, for the caller to fall back on doing the
@@ -36,6 +37,8 @@ from contextlib import contextmanager
 from functools import partial
 from types import TracebackType
 from typing import Any, Self
+
+from backtests.shielded import shielded
 
 
 @contextmanager
@@ -98,6 +101,7 @@ class WarmProcess:
         processes: dict[int, Any] = getattr(self._pool, "_processes", None) or {}
         return list(processes)
 
+    @shielded
     def close(self) -> None:
         """Terminate the worker (whatever it is doing) and wait until it is gone."""
         pool, self._pool = self._pool, None
@@ -129,6 +133,7 @@ class WarmProcess:
             self.close()
             raise
 
+    @shielded
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -122,6 +122,25 @@ def test_ctrl_c_while_the_main_thread_blocks_sigint_waits_until_it_is_unblocked(
     assert _run(tmp_path, body) == ["held while blocked", *_INTERRUPTED]
 
 
+def test_ctrl_c_in_a_shielded_function_is_raised_once_it_returned(tmp_path):
+    """A function that stops worker processes runs to its end (its first line is where a plain
+    ``try`` could not protect it)."""
+    body = """
+    from backtests.shielded import shielded
+
+    @shielded
+    def stop():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        print("stopped")
+
+    with interruptible():
+        stop()
+        time.sleep(1)
+    """
+    assert _run(tmp_path, body) == ["stopped", *_INTERRUPTED]
+
+
 def test_ctrl_c_before_the_command_is_raised_as_it_starts(tmp_path):
     """Before the command (Python importing click, click parsing the arguments) the Ctrl-C
     is held; entering the command raises it, so ``invoke`` reports it."""

@@ -11,6 +11,8 @@ Not every line is safe:
 - While the main thread blocks SIGINT (``WarmProcess.start`` spawning its worker), the
   signal can still reach Python through another thread (numpy's start threads that leave
   it unblocked); interrupted then, the worker finds its start-up data cut short.
+- Inside a ``shielded`` function (stopping a worker process), cut short, a worker would
+  outlive the command.
 - Outside the command itself (click parsing the arguments, or after the command returned)
   nothing would report it as "Interrupted.": click prints "Aborted!" (exit 1), or the exit
   code is the command's.
@@ -21,8 +23,8 @@ Contract:
   the process was given otherwise is left alone: SIG_IGN (a shell's background job) or a
   caller's own. Where there is no SIGALRM (Windows) it does nothing.
 - A Ctrl-C raises KeyboardInterrupt only inside ``interruptible()`` (the command's body:
-  ``BacktestGroup.invoke``), while no import is in progress in the main thread and SIGINT
-  is not blocked there. Otherwise it is held:
+  ``BacktestGroup.invoke``), while no import is in progress in the main thread, no
+  ``shielded`` function runs there and SIGINT is not blocked there. Otherwise it is held:
   - inside the block, the check is repeated every ``RETRY_SECONDS`` (SIGALRM, system calls
     restarted rather than interrupted) and KeyboardInterrupt is raised at the first that
     passes: an import completes first (a fraction of a second here);
@@ -40,6 +42,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
+
+from backtests.shielded import shielding
 
 RETRY_SECONDS = 0.02
 _IMPORT_MACHINERY = frozenset(
@@ -61,7 +65,7 @@ class _Interrupt:
             self.held = True
         if not (self.held and self.armed):
             return
-        if importing(frame) or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+        if importing(frame) or shielding(frame) or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
             self.retry()
             return
         self.held = False

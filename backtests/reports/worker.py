@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from backtests.lazy_imports import import_on_first_use
+from backtests.shielded import shielded
 from backtests.warm_process import WarmProcess
 
 if TYPE_CHECKING:  # the heavy modules load in the worker first; here only once a job is built
@@ -147,6 +148,7 @@ class TearsheetWorker(WarmProcess):
         if not future.cancel() and not future.done():
             self.close()
 
+    @shielded
     def close(self) -> None:
         """Terminate the worker (whatever it is doing), wait until it is gone, remove its folder."""
         self._prepared = None
