@@ -34,8 +34,9 @@ def test_root_help_imports_no_heavy_library() -> None:
 
 def test_run_starts_the_tearsheet_worker_before_pandas_and_the_page_before_matplotlib(tmp_path) -> None:
     """The worker's imports overlap this process's, and the early page's job is handed over (the
-    first ``_submit``) before this process loads matplotlib (its own charts come after backtrader):
-    both are on the critical path."""
+    first ``_submit``) as soon as pandas is loaded: both are on the critical path. This process never
+    loads matplotlib, quantstats or scipy.stats (the worker draws; here they would only take a core
+    from it)."""
     code = (
         "import sys\n"
         "from backtests.reports import worker\n"
@@ -53,9 +54,12 @@ def test_run_starts_the_tearsheet_worker_before_pandas_and_the_page_before_matpl
         f" '--out', {str(tmp_path / 'run')!r}], prog_name='backtest')\n"
         "except SystemExit:\n    pass\n"
         "print('SEEN', seen)\n"
+        "print('DRAWING', sorted(m for m in ('matplotlib', 'quantstats', 'scipy.stats') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "SEEN {'start': [], '_submit': ['pandas']}" in out, out
+    assert (tmp_path / "run" / "tearsheet.html").is_file()
+    assert "DRAWING []" in out, out
 
 
 def test_the_tearsheet_worker_imports_yfinance_only_when_something_uses_it() -> None:

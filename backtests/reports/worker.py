@@ -76,11 +76,14 @@ class PendingTearsheet:
     def result(self) -> Path:
         """Wait for the page and write it; the worker's exception as is; rendered here if the worker died."""
         from backtests.atomic import atomic_write_text
-        from backtests.reports.tearsheet import render_tearsheet
 
         try:
             return atomic_write_text(self.path, self.future.result())
         except BrokenProcessPool:
+            # matplotlib and quantstats load here only then: waiting for the worker, this
+            # process would take a core from its drawing
+            from backtests.reports.tearsheet import render_tearsheet
+
             return render_tearsheet(self.job, self.path)
 
     def abort(self) -> None:
