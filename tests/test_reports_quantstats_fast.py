@@ -20,6 +20,7 @@ from backtests.reports.quantstats_fast import (
     drawdown_details_fast,
     group_returns_fast,
     prepare_benchmark_fast,
+    safe_resample_fast,
     stand_ins,
 )
 from backtests.reports.tearsheet import quiet_quantstats
@@ -151,9 +152,40 @@ def test_prepare_benchmark_equals_quantstats(qs) -> None:
     assert fast(None, dates) is None
 
 
+@pytest.mark.parametrize("freq", ["W-MON", "ME", "QE", "YE", "M", "A"])
+def test_safe_resample_equals_quantstats(qs, freq: str, shared_data: Path) -> None:
+    """Compounded (``comp``) on the real SPY/TLT history, a Series and a frame, a time zone, a gap
+    (an empty week), a NaN; every other aggregation is quantstats' own call."""
+    series = {
+        t: pd.read_csv(shared_data / "prices" / f"{t}.csv", index_col=0, parse_dates=True) for t in ("SPY", "TLT")
+    }
+    prices = pd.concat({t: frame.iloc[:, 0] for t, frame in series.items()}, axis=1).dropna()
+    frame = prices.pct_change().fillna(0.0).rename(columns={"SPY": "Strategy"})
+    gapped = frame["Strategy"].drop(frame.index[(frame.index >= "2020-03-09") & (frame.index < "2020-03-17")])
+    holed = frame["TLT"].copy()
+    holed.iloc[100] = np.nan
+    original = qs._compat.safe_resample
+    fast = safe_resample_fast(original)
+    cases = (frame["Strategy"], frame, frame.tz_localize("America/New_York"), gapped, holed)
+    for data in cases:
+        for func in (qs.stats.comp, "sum", np.sum, "last"):
+            expected, got = original(data, freq, func), fast(data, freq, func)
+            if isinstance(expected, pd.DataFrame):
+                pd.testing.assert_frame_equal(got, expected, check_exact=True)
+            else:
+                pd.testing.assert_series_equal(got, expected, check_exact=True)
+    assert (original(gapped, "W-MON", qs.stats.comp) == 0.0).any()  # the empty week is in the cases
+
+
 def test_stand_ins_are_in_place_inside_the_block_only(qs) -> None:
     def current():
-        return (qs.stats.drawdown_details, qs.utils.group_returns, qs.utils._prepare_benchmark)
+        return (
+            qs.stats.drawdown_details,
+            qs.utils.group_returns,
+            qs.utils._prepare_benchmark,
+            qs.stats.safe_resample,
+            qs._plotting.core.safe_resample,
+        )
 
     before = current()
     with stand_ins(qs):
