@@ -10,8 +10,9 @@ top-level package is looked up, not imported, and ``import a.b.c`` then imports 
 (which Python does for any such statement), not ``a.b``.
 
 Used where an import is paid for a feature the process never uses: yfinance in the
-tearsheet worker (quantstats imports it for downloads; ``reports.worker``), and
-scipy.linalg in every process that runs numba kernels (numba's probe for BLAS; ``jit``).
+tearsheet worker (quantstats imports it for downloads; ``reports.worker``),
+scipy.linalg in every process that runs numba kernels (numba's probe for BLAS; ``jit``),
+and numba itself until a process runs a kernel (``jit``).
 """
 
 from __future__ import annotations

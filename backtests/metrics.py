@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from backtests.conventions import TRADING_DAYS_PER_YEAR
-from backtests.jit import numba
+from backtests.jit import njit, numba
 
 if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
     import pandas as pd
@@ -48,7 +48,7 @@ METRIC_KEYS = (
 N_STATS = 9
 
 
-@numba.njit(cache=True, error_model="numpy")  # x / 0 gives inf or NaN, as in numpy, whatever the caller
+@njit(cache=True, error_model="numpy")  # x / 0 gives inf or NaN, as in numpy, whatever the caller
 def row_stats(r: np.ndarray, out: np.ndarray) -> None:
     """One pass (plus one for the variance) over a return path into ``out`` (``N_STATS`` fields)."""
     n = r.shape[0]
@@ -82,7 +82,7 @@ def row_stats(r: np.ndarray, out: np.ndarray) -> None:
     out[8] = fourths / n / (m2 * m2) if m2 > 0.0 else np.nan
 
 
-@numba.njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True)
 def _matrix_stats(returns: np.ndarray) -> np.ndarray:
     stats = np.empty((returns.shape[0], N_STATS))
     for c in numba.prange(returns.shape[0]):

@@ -82,7 +82,8 @@ def test_the_tearsheet_worker_imports_yfinance_only_when_something_uses_it() -> 
 @pytest.mark.parametrize(("jobs", "started"), [("1", "[[]]"), ("2", "[]")])
 def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs: str, started: str) -> None:
     """With one job the sweep worker starts before this process imports pandas (numba loads there
-    while the data load here); with more jobs (or a cluster) the work runs elsewhere and none starts."""
+    while the data load here, and never here: ``backtests.jit``); with more jobs (or a cluster) the
+    work runs elsewhere and none starts."""
     code = (
         "import sys\n"
         "from backtests import warm_process\n"
@@ -101,9 +102,12 @@ def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs:
         f" '--jobs', '{jobs}', '--out', {str(tmp_path / 'sweep')!r}], prog_name='backtest')\n"
         "except SystemExit:\n    pass\n"
         "print('STARTED', seen)\n"
+        "print('NUMBA', 'numba.core' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert f"STARTED {started}" in out, out
+    if jobs == "1":
+        assert "NUMBA False" in out, out
     assert (tmp_path / "sweep" / "sweep.csv").is_file()
 
 

@@ -63,7 +63,7 @@ from backtests.execution.rules import (
     size_trades,
     trades_due,
 )
-from backtests.jit import numba
+from backtests.jit import njit, numba
 from backtests.metrics import N_STATS, calendar_years, metrics_from_stats, row_stats
 from backtests.portfolio.response import check_signal, hedge_step, resting_until
 
@@ -99,7 +99,7 @@ def set_threads(n: int) -> int:
     return numba.get_num_threads()
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _trade(q, avg, p, cash, value, target, commission, slippage, due, delta, work, traded, rows):
     """Size (``size_trades``) and fill every column of a block at close ``p``: sells first, then buys,
     each at the slipped close with commission on the fill notional, booked in backtrader's own
@@ -138,7 +138,7 @@ def _trade(q, avg, p, cash, value, target, commission, slippage, due, delta, wor
 
 
 # numpy error model: no zero-divisor branch, so the returns loop vectorises.
-@numba.njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _block(
     rows,
     prices,
@@ -370,7 +370,7 @@ def _block(
     traded[rows] = notional
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _live_rows(q, target, live):
     """Write into ``live`` the tickers (rows of the N x M ``q`` and ``target``) that some column
     holds or targets, in order; returns how many."""
@@ -385,7 +385,7 @@ def _live_rows(q, target, live):
     return n_live
 
 
-@numba.njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True)
 def _run(
     order,
     block,
@@ -453,7 +453,7 @@ def _run(
         )
 
 
-@numba.njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True)
 def _reduce(equity, cash0, stats):
     """Per row of ``equity``: ``row_stats`` of its returns, then final and mean equity."""
     n_days = equity.shape[1]
@@ -514,7 +514,7 @@ class _Market:
         )
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _static_rows(base: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """``static[t]``: rows ``t`` of ``base`` and ``shift`` equal rows ``t-1`` (False at 0)."""
     static = np.zeros(base.shape[0], dtype=np.bool_)

@@ -44,7 +44,7 @@ import numpy as np
 
 from backtests.conventions import MAX_COST_BPS, SCHEDULES
 from backtests.errors import BacktestError, UserInputError
-from backtests.jit import numba
+from backtests.jit import njit
 
 if TYPE_CHECKING:  # pandas loads where a function needs it: a sweep worker never does
     import pandas as pd
@@ -184,7 +184,7 @@ def aligned_targets(targets: pd.DataFrame, closes: pd.DataFrame) -> np.ndarray:
     return weights
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def row_changed(previous: np.ndarray, current: np.ndarray) -> bool:
     """Did the target row change: max_i |current_i - previous_i| > ``TARGET_CHANGE_TOL``?"""
     for i in range(current.shape[0]):
@@ -193,7 +193,7 @@ def row_changed(previous: np.ndarray, current: np.ndarray) -> bool:
     return False
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def trades_due(
     first: bool,
     scheduled: bool,
@@ -226,7 +226,7 @@ def trades_due(
                 )
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def must_trade(
     first: bool,
     scheduled: bool,
@@ -254,7 +254,7 @@ def must_trade(
     return due[0]
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.ndarray, rows: np.ndarray) -> None:
     """``value[k] = cash[k] + sum_i q[i, k] p[i]`` for a block (summed in ticker order over ``rows``)."""
     for k in range(q.shape[1]):
@@ -265,7 +265,7 @@ def mark_to_market(q: np.ndarray, p: np.ndarray, cash: np.ndarray, value: np.nda
             value[k] += q[i, k] * price
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def equity_of(q: np.ndarray, p: np.ndarray, cash: float) -> float:
     """``mark_to_market`` for one configuration (``q``: ``(N,)``): cash, then each holding in ticker order."""
     value = np.empty(1)
@@ -280,27 +280,27 @@ def equity_of(q: np.ndarray, p: np.ndarray, cash: float) -> float:
 # then pays commission; a purchase pays the opened value, then commission. Commission is
 # ``|size| x rate x price`` in that order. The average entry price resets to 0 when a position
 # closes and is the size-weighted mean of the fills while it grows.
-@numba.njit(cache=True)
+@njit(cache=True)
 def book_sell(cash: float, avg: float, size: float, fill: float, commission: float) -> float:
     """Cash after selling ``-size`` shares (``size < 0``) at ``fill`` from a long bought at ``avg``."""
     closed = -size
     return (cash + (closed * avg + closed * (fill - avg))) - abs(size) * commission * fill
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def book_buy(cash: float, size: float, fill: float, commission: float) -> float:
     """Cash after buying ``size > 0`` shares at ``fill``."""
     return (cash - size * fill) - abs(size) * commission * fill
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def average_price(avg: float, held: float, size: float, fill: float, after: float) -> float:
     """Average entry price after buying ``size > 0`` at ``fill`` onto ``held`` shares (``after`` in all)."""
     return fill if held == 0.0 else (avg * held + size * fill) / after
 
 
 # numpy error model: no zero-divisor branch, so the sizing loops run in SIMD across configurations.
-@numba.njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def size_trades(
     q: np.ndarray,
     avg: np.ndarray,
@@ -365,7 +365,7 @@ def size_trades(
                         delta[i, k] = 0.0
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def plan_trades(
     q: np.ndarray,
     avg: np.ndarray,

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backtests.jit import numba
+from backtests.jit import njit
 
 if TYPE_CHECKING:  # pragma: no cover; pandas loads where a function needs it (a sweep worker never does)
     import pandas as pd
@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover; pandas loads where a function needs it (a
 _STEP_SLACK = 1e-12
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def hedge_step(
     s: float,
     released: bool,
@@ -99,7 +99,7 @@ def resting_until(signal: np.ndarray) -> int:
     return int(on[0]) if on.size else len(signal)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _levels(signal, release, hold_days, step_in, step_out, exit_on_release, levels) -> None:
     """Fill ``levels`` (C x T) by running ``hedge_step`` over the days."""
     n_configs = levels.shape[0]

@@ -32,7 +32,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from backtests.jit import numba
+from backtests.jit import njit, numba
 
 EULER_GAMMA = 0.5772156649015329
 #: CSCV ties: two Sharpe ratios are equal when they differ by at most TIE_RTOL of the larger
@@ -158,13 +158,13 @@ def pbo_from_block_stats(stats: BlockStats) -> PBOResult:
     return PBOResult(float(np.mean(logits <= 0.0)), logits, len(logits))
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def tied(a: float, b: float) -> bool:
     """Equal for CSCV: ``|a - b| <= TIE_RTOL * max(|a|, |b|, TIE_FLOOR)``."""
     return abs(a - b) <= TIE_RTOL * max(abs(a), abs(b), TIE_FLOOR)
 
 
-@numba.njit(cache=True, error_model="numpy")  # no zero-division checks: the loops over it vectorise
+@njit(cache=True, error_model="numpy")  # no zero-division checks: the loops over it vectorise
 def _sharpe_of(n: float, total: float, squares: float) -> float:
     """Per-period Sharpe (ddof=1) of ``n`` returns from their sum and sum of squares; 0 when flat."""
     mean = total / n
@@ -172,7 +172,7 @@ def _sharpe_of(n: float, total: float, squares: float) -> float:
     return mean / np.sqrt(var) if var > 0.0 else 0.0
 
 
-@numba.njit(parallel=True, cache=True, error_model="numpy")
+@njit(parallel=True, cache=True, error_model="numpy")
 def _cscv_ranks(
     train: np.ndarray, count: np.ndarray, total: np.ndarray, squares: np.ndarray, below: np.ndarray, level: np.ndarray
 ) -> None:
