@@ -42,12 +42,22 @@ from backtests.shielded import shielded
 
 
 @contextmanager
-def _sigint_held() -> Iterator[None]:
-    """SIGINT blocked in this thread meanwhile (where there are signal masks); one that arrives
-    is delivered on exit, when the mask is restored."""
+def children_without_sigint() -> Iterator[None]:
+    """Processes spawned inside the block, by this thread or by threads it starts there, begin with
+    SIGINT blocked (the mask is inherited through fork and exec): a Ctrl-C in the terminal, sent to
+    every process of the foreground group, cannot print a traceback from their start-up; it is
+    their parent's to handle. In this thread SIGINT is blocked meanwhile (where there are signal
+    masks); one that arrives is delivered on exit, when the mask is restored.
+
+    multiprocessing's resource tracker unblocks SIGINT in the thread that starts it, so it is
+    started first.
+    """
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
@@ -70,15 +80,9 @@ class WarmProcess:
     def start(self) -> Self:
         """Launch the worker and its warm-up (nothing if it runs already); returns ``self``."""
         if self._pool is None:
-            # The first submit spawns the process. The signal mask is inherited through
-            # fork and exec, so a Ctrl-C while the worker starts Python (before its
-            # initializer) cannot print a traceback from its imports. (multiprocessing's
-            # resource tracker unblocks SIGINT when it starts: it is started first.)
-            if hasattr(signal, "pthread_sigmask"):
-                from multiprocessing import resource_tracker
-
-                resource_tracker.ensure_running()
-            with _sigint_held():
+            # The first submit spawns the process: a Ctrl-C while the worker starts Python
+            # (before its initializer) cannot print a traceback from its imports.
+            with children_without_sigint():
                 self._pool = ProcessPoolExecutor(
                     max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
                 )

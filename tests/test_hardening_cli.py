@@ -549,17 +549,22 @@ _SWEEP = (
 )
 
 
+_LOCAL2 = (*_SWEEP, "--cluster", "local:2")
+
+
 @pytest.mark.parametrize(
     ("args", "delay"),
-    [(_RUN, 0.5), (_RUN, 2.5), (_RUN, 4.5), (_SWEEP, 1.5)],
-    ids=["run-0.5", "run-2.5", "run-4.5", "sweep-1.5"],
+    [(_RUN, 0.5), (_RUN, 2.5), (_RUN, 4.5), (_SWEEP, 1.5), (_LOCAL2, 1.0), (_LOCAL2, 3.0)],
+    ids=["run-0.5", "run-2.5", "run-4.5", "sweep-1.5", "local2-1.0", "local2-3.0"],
 )
 def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_path, args, delay):
     """Ctrl-C (SIGINT to the terminal's process group) while the spec loads, while backtrader runs
     beside the early tearsheet, or while the pages are written; while a sweep's worker is starting
-    or simulating: exit 130 with "Interrupted." and no traceback (not even from a worker still
-    importing), the worker gone, the reserved run folder and the worker's private folder removed.
-    Wherever the signal lands the same must hold, so the delays need not be exact."""
+    or simulating; while a LocalCluster starts or its workers simulate: exit 130 with "Interrupted."
+    and no traceback (not even from a worker still importing, or from dask's scheduler losing its
+    workers), no leaked semaphores, every worker gone, the reserved run folder and the worker's
+    private folder removed. Wherever the signal lands the same must hold, so the delays need not
+    be exact."""
     import time
 
     reports, scratch = tmp_path / "reports", tmp_path / "tmp"
@@ -570,13 +575,16 @@ def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_
         pytest.skip(f"the command finished in under {delay} s")
     assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "ERROR" not in err and "leaked" not in err, err
     assert not [c for c in _group_commands(process.pid) if "spawn_main" in c], "the worker outlived the command"
     deadline = time.monotonic() + 10  # multiprocessing's resource tracker follows once the run is gone
     while _group_commands(process.pid):
         assert time.monotonic() < deadline, f"outlived the run: {_group_commands(process.pid)}"
         time.sleep(0.05)
     assert not any(p.is_dir() for p in (reports / "tariff-shock-hedge").glob("*")) if reports.exists() else True
-    assert list(scratch.iterdir()) == []
+    # dask keeps its shared workspace (two lock files) in the temporary folder after any cluster, by design
+    assert [p.name for p in scratch.iterdir() if p.name != "dask-scratch-space"] == []
+    assert sorted(p.name for p in scratch.glob("dask-scratch-space/*")) in ([], ["global.lock", "purge.lock"])
 
 
 def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):

@@ -16,21 +16,27 @@ serially on its own, and nothing is summed across chunks.
   ``"local"`` or ``"local:N"``: a LocalCluster of N worker processes (default:
   the cores) on this machine. Each group is scattered to the workers once
   (broadcast), then chunks are mapped over them. Needs ``pip install
-  'geohedge[dask]'`` here and on every worker.
+  'geohedge[dask]'`` here and on every worker. A LocalCluster's workers start with
+  SIGINT blocked (``warm_process.children_without_sigint``): a Ctrl-C reaches only this
+  process, whose ``Plan.__exit__`` (shielded) closes the client and the cluster, with dask's
+  logs of the work it loses silenced. A cluster started here is never left running.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from backtests.errors import BacktestError, DataUnavailableError, UserInputError
+from backtests.shielded import shielded
 from backtests.sweeps.chunks import Chunk, GroupData, keep_groups, run_kept
-from backtests.warm_process import WarmProcess
+from backtests.warm_process import WarmProcess, children_without_sigint
 
 
 class Plan:
@@ -73,12 +79,14 @@ class Plan:
             self._client, self._local = _connect(self.cluster)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._local is not None:
-            self._local.close()
-        self._client = self._local = None
+    @shielded
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        client, local, self._client, self._local = self._client, self._local, None, None
+        if client is not None:
+            # Stopped by an error or Ctrl-C mid-sweep, the scheduler logs the chunks and scattered
+            # inputs it loses as the cluster closes: that is expected then, not news.
+            with _dask_quiet() if kind is not None else nullcontext():
+                _close(client, local)
 
     def run(self, function: Callable, groups: list[GroupData], chunks: list[Chunk]) -> Iterator[Any]:
         """``function(group, chunk)`` for every chunk, results in chunk order."""
@@ -149,8 +157,6 @@ def check_cluster(cluster: str) -> None:
 
 def _connect(cluster: str) -> tuple[Any, Any]:
     """(client, local cluster or None) for ``cluster``; dask's own logging kept to errors."""
-    import logging
-
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -159,15 +165,44 @@ def _connect(cluster: str) -> tuple[Any, Any]:
         ) from None
     logging.getLogger("distributed").setLevel(logging.ERROR)
     local = None
-    if cluster.startswith("local"):
-        _, _, count = cluster.partition(":")
-        workers = int(count) if count else (os.cpu_count() or 1)
-        local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
+        if cluster.startswith("local"):
+            _, _, count = cluster.partition(":")
+            workers = int(count) if count else (os.cpu_count() or 1)
+            # Its event loop thread, started here, spawns the workers: they keep SIGINT blocked, so
+            # a Ctrl-C in the terminal reaches only this process, which closes the cluster.
+            with children_without_sigint():
+                local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(local if local is not None else cluster, timeout="20s"), local
-    except (OSError, TimeoutError) as exc:
+    except BaseException as exc:  # a Ctrl-C too: a cluster started here is closed, never left behind
+        if local is not None:
+            with _dask_quiet():
+                local.close()
+        if isinstance(exc, (OSError, TimeoutError)):
+            raise BacktestError(
+                f"cannot reach the dask scheduler at {cluster}: {exc}; start one with `dask scheduler`"
+            ) from None
+        raise
+
+
+def _close(client: Any, local: Any) -> None:
+    """Close the client, then the local cluster (if any), each to its end."""
+    try:
+        client.close()
+    finally:
         if local is not None:
             local.close()
-        raise BacktestError(
-            f"cannot reach the dask scheduler at {cluster}: {exc}; start one with `dask scheduler`"
-        ) from None
+
+
+@contextmanager
+def _dask_quiet() -> Iterator[None]:
+    """dask's and tornado's loggers silent inside the block, as they were after it."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
