@@ -1,20 +1,23 @@
 """numba for this package's compiled kernels, loaded by the first kernel a process calls.
 
-``njit(**options)`` is ``numba.njit(**options)``, compiled (or loaded from numba's on-disk
-cache) when the kernel is first used, not when its module is imported. numba itself
-(about 0.35 s to import) loads then too: ``numba`` here is a stand-in
-(``lazy_imports.import_on_first_use``) whose first attribute read imports it. So a process
-that imports the kernels' modules for their plain Python parts (cost models, response
-arrays, the Deflated Sharpe Ratio), such as a sweep's main process whose kernels run in a
-worker, never loads numba.
+``njit(**options)`` is ``numba.njit(**options)``, made when the kernel is first used, not
+when its module is imported. numba itself (about 0.35 s to import) loads then too:
+``numba`` here is a module object (``lazy_imports.lazy_module``, not in ``sys.modules``:
+``import numba`` and ``import numba.core...`` elsewhere work as usual) whose first
+attribute read imports it. So a process that imports the kernels' modules for their plain
+Python parts (cost models, response arrays, the Deflated Sharpe Ratio), such as a sweep's
+main process whose kernels run in a worker, never loads numba.
 
 Contract:
 
-- A ``Kernel`` behaves as the numba dispatcher it stands for: calling it, or reading any
-  attribute (``py_func``, ``signatures``...), compiles it; inside other kernels numba types
-  it as that dispatcher (``_numba_type_``), so kernels call kernels as usual. The compiled
-  code, its cache and its results are those of ``numba.njit(**options)(function)``.
-- Inside a kernel, ``numba.prange`` reads the stand-in, which answers with the real
+- A ``Kernel`` behaves as the numba dispatcher it stands for. Calling it, or reading any
+  of its attributes (``py_func``, ``signatures``...), makes the dispatcher (numba compiles,
+  or loads from its on-disk cache, per signature on the first call with it). Inside other
+  kernels numba types it as that dispatcher (``_numba_type_``), so kernels call kernels as
+  usual. The compiled code, its cache and its results are those of
+  ``numba.njit(**options)(function)``. It pickles by reference, as the module attribute
+  it is (a process that unpickles it imports its module).
+- Inside a kernel, ``numba.prange`` reads the lazy module, which answers with the real
   ``numba.prange`` (numba resolves it at compile time, when numba is loaded).
 - When numba's CPU target first compiles or loads a cached function, it runs
   ``import scipy.linalg.cython_blas`` only to learn whether functions such as ``np.dot``
@@ -30,12 +33,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from backtests.lazy_imports import import_on_first_use
+from backtests.lazy_imports import import_on_first_use, lazy_module
 
 import_on_first_use("scipy.linalg.cython_blas")
-import_on_first_use("numba")
-
-import numba  # noqa: E402  (the stand-in, after it is put in place, by design)
+numba = lazy_module("numba")
 
 __all__ = ["Kernel", "njit", "numba"]
 
@@ -62,6 +63,9 @@ class Kernel:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.dispatcher(*args, **kwargs)
+
+    def __reduce__(self) -> str:
+        return self.__qualname__  # pickled as the global it is: ``__module__.__qualname__``
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("_function", "_options", "_dispatcher"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -50,3 +51,30 @@ def test_a_kernel_calls_kernels_and_prange_inside_compiled_code() -> None:
     assert _sum_of_twice.py_func(values) == 20.0  # the plain function, calling the kernel from Python
     assert len(_sum_of_twice.signatures) == 1 and len(_twice.signatures) == 1  # both compiled, once
     assert _sum_of_twice.__name__ == "_sum_of_twice" and _sum_of_twice.__doc__ is None
+
+
+def test_numba_and_its_submodules_import_as_usual_beside_the_kernels() -> None:
+    """``jit.numba`` is not in ``sys.modules``: a script that imports numba's submodules itself (to
+    filter its warnings, say) gets the one real numba, and the kernels still compile."""
+    code = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        from backtests import metrics
+        from numba.core.errors import NumbaPerformanceWarning
+        import numba
+        out = np.empty(9)
+        metrics.row_stats(np.array([0.01, -0.02, 0.03]), out)
+        print('REAL', numba.__file__.endswith('__init__.py'), sys.modules['numba'] is numba)
+        print('RAN', bool(np.isfinite(out).any()))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "REAL True True" in done.stdout and "RAN True" in done.stdout, done.stdout
+
+
+def test_a_kernel_pickles_as_the_module_attribute_it_is() -> None:
+    from backtests.execution import rules
+
+    assert pickle.loads(pickle.dumps(rules.book_buy)) is rules.book_buy
