@@ -141,3 +141,22 @@ def test_an_error_in_the_sweep_worker_reaches_the_caller_as_is():
         with pytest.raises(UserInputError, match=r"^`cluster` 'loco:2': use tcp://HOST:PORT"):
             Plan.make(1, None, worker).call(check_cluster, "loco:2")
         assert len(worker.pids()) == 1  # still there, for the rest of the sweep
+
+
+def test_a_local_cluster_that_cannot_start_is_one_line_and_leaves_no_log_level_changed(monkeypatch):
+    import logging
+
+    import dask.distributed
+
+    from backtests.errors import BacktestError
+    from backtests.sweeps.parallel import Plan
+
+    def no_cluster(**_kwargs):
+        raise OSError("[Errno 24] Too many open files")
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", no_cluster)
+    levels = {name: logging.getLogger(name).level for name in ("distributed.client", "tornado.application")}
+    with pytest.raises(BacktestError) as error, Plan.make(1, "local:2"):
+        pass
+    assert str(error.value) == "cannot start a local Dask cluster (local:2): [Errno 24] Too many open files"
+    assert {name: logging.getLogger(name).level for name in levels} == levels

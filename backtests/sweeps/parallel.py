@@ -17,9 +17,10 @@ serially on its own, and nothing is summed across chunks.
   the cores) on this machine. Each group is scattered to the workers once
   (broadcast), then chunks are mapped over them. Needs ``pip install
   'geohedge[dask]'`` here and on every worker. A LocalCluster's workers start with
-  SIGINT blocked (``warm_process.children_without_sigint``): a Ctrl-C reaches only this
-  process, whose ``Plan.__exit__`` (shielded) closes the client and the cluster, with dask's
-  logs of the work it loses silenced. A cluster started here is never left running.
+  SIGINT blocked (``warm_process.children_without_sigint``) and log only errors: a Ctrl-C
+  reaches only this process, whose ``Plan.__exit__`` closes the client and the cluster
+  (both shielded), with dask's logs of the work it loses silenced. A cluster started
+  here is never left running by an error or a Ctrl-C in this process.
 """
 
 from __future__ import annotations
@@ -79,14 +80,12 @@ class Plan:
             self._client, self._local = _connect(self.cluster)
         return self
 
-    @shielded
+    @shielded  # a Ctrl-C on its first lines would leave the cluster running
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         client, local, self._client, self._local = self._client, self._local, None, None
-        if client is not None:
-            # Stopped by an error or Ctrl-C mid-sweep, the scheduler logs the chunks and scattered
-            # inputs it loses as the cluster closes: that is expected then, not news.
-            with _dask_quiet() if kind is not None else nullcontext():
-                _close(client, local)
+        # Stopped by an error or Ctrl-C mid-sweep, the scheduler logs the chunks and scattered
+        # inputs it loses as the cluster closes: that is expected then, not news.
+        _close(client, local, quiet=kind is not None)
 
     def run(self, function: Callable, groups: list[GroupData], chunks: list[Chunk]) -> Iterator[Any]:
         """``function(group, chunk)`` for every chunk, results in chunk order."""
@@ -170,34 +169,51 @@ def _connect(cluster: str) -> tuple[Any, Any]:
             _, _, count = cluster.partition(":")
             workers = int(count) if count else (os.cpu_count() or 1)
             # Its event loop thread, started here, spawns the workers: they keep SIGINT blocked, so
-            # a Ctrl-C in the terminal reaches only this process, which closes the cluster.
+            # a Ctrl-C in the terminal reaches only this process, which closes the cluster. Their
+            # own logs are kept to errors too (a chunk cancelled by that close is not one).
             with children_without_sigint():
-                local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                local = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
         return Client(local if local is not None else cluster, timeout="20s"), local
     except BaseException as exc:  # a Ctrl-C too: a cluster started here is closed, never left behind
-        if local is not None:
-            with _dask_quiet():
-                local.close()
+        _close(None, local, quiet=True)
         if isinstance(exc, (OSError, TimeoutError)):
+            if cluster.startswith("local"):
+                raise BacktestError(f"cannot start a local Dask cluster ({cluster}): {exc}") from None
             raise BacktestError(
                 f"cannot reach the dask scheduler at {cluster}: {exc}; start one with `dask scheduler`"
             ) from None
         raise
 
 
-def _close(client: Any, local: Any) -> None:
-    """Close the client, then the local cluster (if any), each to its end."""
-    try:
-        client.close()
-    finally:
-        if local is not None:
-            local.close()
+@shielded
+def _close(client: Any, local: Any, *, quiet: bool) -> None:
+    """Close the client, then the local cluster (either may be None), each to its end; with
+    ``quiet``, dask's and tornado's loggers are silent meanwhile."""
+    with _dask_quiet() if quiet else nullcontext():
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if local is not None:
+                local.close()
 
 
 @contextmanager
 def _dask_quiet() -> Iterator[None]:
-    """dask's and tornado's loggers silent inside the block, as they were after it."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado")]
+    """Every ``distributed.*`` and ``tornado.*`` logger silent inside the block, as it was after it
+    (dask's configuration gives some of them levels of their own)."""
+    names = [
+        name
+        for name in ("distributed", "tornado", *logging.root.manager.loggerDict)
+        if name.partition(".")[0] in ("distributed", "tornado")
+    ]
+    loggers = [logging.getLogger(name) for name in dict.fromkeys(names)]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL + 1)
