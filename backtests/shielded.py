@@ -7,15 +7,15 @@ process's SIGINT handler (``cli.interrupts``) instead holds a Ctrl-C while a shi
 function's frame is on the main thread's stack, and raises it once the function returned.
 
 Contract: ``shielded(function)`` registers the function's code and returns it unchanged;
-``shielding(frame)`` says whether ``frame`` or any frame that called it runs a registered
-function. Without that handler (the library in a script of your own) a shielded function
-is a plain function.
+``is_shielded(code)`` says whether a code object is a registered function's (the handler
+asks it of every frame on the stack). Without that handler (the library in a script of
+your own) a shielded function is a plain function.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import CodeType, FrameType
+from types import CodeType
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -29,10 +29,6 @@ def shielded(function: F) -> F:
     return function
 
 
-def shielding(frame: FrameType | None) -> bool:
-    """Whether ``frame`` or any frame that called it runs a shielded function."""
-    while frame is not None:
-        if frame.f_code in _CODES:
-            return True
-        frame = frame.f_back
-    return False
+def is_shielded(code: CodeType) -> bool:
+    """Whether ``code`` is a shielded function's."""
+    return code in _CODES

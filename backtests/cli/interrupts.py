@@ -38,12 +38,12 @@ Contract:
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from backtests.shielded import shielding
+from backtests.shielded import is_shielded
 
 RETRY_SECONDS = 0.02
 _IMPORT_MACHINERY = frozenset(
@@ -65,7 +65,7 @@ class _Interrupt:
             self.held = True
         if not (self.held and self.armed):
             return
-        if importing(frame) or shielding(frame) or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+        if _on_stack(frame, _unsafe) or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
             self.retry()
             return
         self.held = False
@@ -128,8 +128,22 @@ def settle() -> bool:
 
 def importing(frame: FrameType | None) -> bool:
     """Whether ``frame`` or any frame that called it belongs to Python's import machinery."""
+    return _on_stack(frame, _in_import_machinery)
+
+
+def _in_import_machinery(frame: FrameType) -> bool:
+    return frame.f_globals.get("__name__") in _IMPORT_MACHINERY
+
+
+def _unsafe(frame: FrameType) -> bool:
+    """A frame a KeyboardInterrupt must not be raised under: the import machinery's, or a ``shielded`` function's."""
+    return _in_import_machinery(frame) or is_shielded(frame.f_code)
+
+
+def _on_stack(frame: FrameType | None, test: Callable[[FrameType], bool]) -> bool:
+    """Whether ``test`` holds for ``frame`` or any frame that called it."""
     while frame is not None:
-        if frame.f_globals.get("__name__") in _IMPORT_MACHINERY:
+        if test(frame):
             return True
         frame = frame.f_back
     return False

@@ -182,7 +182,7 @@ def stand_ins(qs: Any) -> Iterator[None]:
     )
     with ExitStack() as stack:
         for module, name, make in swaps:
-            original = getattr(module, name, None) if module is not None else None
+            original = getattr(module, name, None)  # None also when the module is missing
             try:
                 replacement = make(original) if original is not None else None
             except ImportError:  # an older quantstats without what the stand-in needs
