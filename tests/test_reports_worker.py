@@ -225,3 +225,30 @@ def test_backtest_run_renders_in_a_worker_and_leaves_no_process(
     assert all(_gone(pid) for pid in pids)
     assert (out / "tearsheet.html").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging leftovers
+
+
+def test_a_users_matplotlibrc_never_reaches_the_tearsheet(tmp_path: Path) -> None:
+    """The tearsheet's style is matplotlib's defaults, quantstats' style and ours: a ``matplotlibrc``
+    in the working folder (or named by ``$MATPLOTLIBRC``) changed every glyph of the page before."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, matplotlib; from backtests.reports.tearsheet import _quantstats; "
+        "style = _quantstats()[1]; print(json.dumps({k: repr(v) for k, v in sorted(style.items())}))"
+    )
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "matplotlibrc").write_text("svg.fonttype: none\nlines.linewidth: 7.5\naxes.grid: True\n")
+    (tmp_path / "plain").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MATPLOTLIBRC"}
+
+    def style(where: str) -> dict[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path / where, env=env, check=True, capture_output=True, text=True
+        )
+        return json.loads(done.stdout)
+
+    styles = [style("plain"), style("user")]
+    assert styles[0]["svg.fonttype"] == "'path'" and styles[0]["lines.linewidth"] != "7.5"
+    assert styles[1] == styles[0]

@@ -83,8 +83,10 @@ class _FindfontFilter(logging.Filter):
 
 @cache
 def _quantstats() -> tuple[Any, dict[str, Any]]:
-    """Import quantstats without leaking its global matplotlib style; return it and that style."""
-    with mpl.rc_context(), warnings.catch_warnings():
+    """Import quantstats without leaking its global matplotlib style; return it and that style, laid on
+    matplotlib's defaults: a ``matplotlibrc`` of the user's (or ``$MATPLOTLIBRC``) never changes the page."""
+    defaults = {k: v for k, v in mpl.rcParamsDefault.items() if k != "backend"}
+    with mpl.rc_context(defaults), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import quantstats
 
