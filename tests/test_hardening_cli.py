@@ -545,34 +545,42 @@ def test_a_two_day_run_with_its_tearsheet_prints_no_numpy_warnings(tmp_path):
 _RUN = ("run", "tariff-shock-hedge", "--source", "demo", "--start", "2012-01-02", "--end", "2025-12-31")
 _SWEEP = (
     *("sweep", "tariff-shock-hedge", "--source", "demo", "--start", "2012-01-02", "--end", "2025-12-31"),
-    *("--grid", "response.hold_days=1:200:1", "--train-until", "2020-12-31"),
+    *("--grid", "response.hold_days=1:250:1", "--train-until", "2020-12-31"),
 )
-
-
-_LOCAL2 = (*_SWEEP, "--cluster", "local:2")
+# 25,000 and 100,000 configurations: seconds of simulating on any machine, to land a Ctrl-C in
+_SIMULATING = (*_SWEEP, "--grid", "response.hedge_fraction=0.01:1.0:0.01")
+_LOCAL2 = (*_SWEEP, "--grid", "response.hedge_fraction=0.0025:1.0:0.0025", "--cluster", "local:2")
+_STARTED, _BACKTRADER, _WRITING, _SWEEPING = None, "Running tariff-shock-hedge on", "Writing the", "Sweeping"
 
 
 @pytest.mark.parametrize(
-    ("args", "delay"),
-    [(_RUN, 0.5), (_RUN, 2.5), (_RUN, 4.5), (_SWEEP, 1.5), (_LOCAL2, 1.0), (_LOCAL2, 4.0)],
-    ids=["run-0.5", "run-2.5", "run-4.5", "sweep-1.5", "local2-1.0", "local2-4.0"],
+    ("args", "after", "delay"),
+    [
+        (_RUN, _STARTED, 0.3),
+        (_RUN, _BACKTRADER, 0.5),
+        (_RUN, _WRITING, 0.1),
+        (_SIMULATING, _SWEEPING, 0.3),
+        (_LOCAL2, _SWEEPING, 0.2),
+        (_LOCAL2, _SWEEPING, 3.0),
+    ],
+    ids=["run-loading", "run-backtrader", "run-writing", "sweep-simulating", "local2-starting", "local2-simulating"],
 )
-def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_path, args, delay):
+def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_path, args, after, delay):
     """Ctrl-C (SIGINT to the terminal's process group) while the spec loads, while backtrader runs
-    beside the early tearsheet, or while the pages are written; while a sweep's worker is starting
-    or simulating; while a LocalCluster starts or its workers simulate: exit 130 with "Interrupted."
+    beside the early tearsheet, or while the pages are written; while a sweep's worker simulates;
+    while a LocalCluster starts or its workers simulate: exit 130 with "Interrupted."
     and no traceback (not even from a worker still importing, or from dask's scheduler losing its
     workers), no leaked semaphores, every worker gone, the reserved run folder and the worker's
-    private folder removed. Wherever the signal lands the same must hold, so the delays need not
-    be exact."""
+    private folder removed. The signal is timed from the stderr line that starts the phase, so it
+    lands in that phase on a fast machine too; wherever it lands the same must hold."""
     import time
 
     reports, scratch = tmp_path / "reports", tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(reports), "TMPDIR": str(scratch)}
-    process, err, sent = _interrupt(args, delay, env)
+    process, err, sent = _interrupt(args, delay, env, after=after)
     if not sent:
-        pytest.skip(f"the command finished in under {delay} s")
+        pytest.skip(f"the command finished within {delay} s of the line {after!r}")
     assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "ERROR" not in err and "WARNING" not in err and "leaked" not in err, err
@@ -602,11 +610,14 @@ def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):
         assert not any(text in err for text in worker_noise), f"at {delay:.3f} s: {err}"
 
 
-def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tuple[subprocess.Popen, str, bool]:
+def _interrupt(
+    args: tuple[str, ...], delay: float, env: dict[str, str], after: str | None = None
+) -> tuple[subprocess.Popen, str, bool]:
     """Start ``backtest ARGS`` in a new process group, send the group SIGINT ``delay`` seconds after
-    its Ctrl-C handler is installed (as a terminal's Ctrl-C does), wait: (the finished process, its
-    stderr, whether the signal was sent while it ran). Before that, Python itself is starting and
-    importing click: a Ctrl-C there is Python's (README)."""
+    its Ctrl-C handler is installed, or after it prints a stderr line starting with ``after`` (as a
+    terminal's Ctrl-C does), wait: (the finished process, its stderr, whether the signal was sent
+    while it ran). Before the handler, Python itself is starting and importing click: a Ctrl-C
+    there is Python's (README)."""
     import select
     import signal
     import sys
@@ -633,6 +644,12 @@ def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tupl
         assert select.select([ready], [], [], 60)[0] and os.read(ready, 1) == b".", "the command never started"
     finally:
         os.close(ready)
+    head = ""  # what it printed up to the line ``after``, read here; communicate reads the rest
+    if after is not None:
+        for line in iter(process.stderr.readline, ""):
+            head += line
+            if line.startswith(after):
+                break
     time.sleep(delay)
     sent = process.poll() is None
     try:
@@ -640,7 +657,7 @@ def _interrupt(args: tuple[str, ...], delay: float, env: dict[str, str]) -> tupl
     except ProcessLookupError:
         sent = False  # finished first: nothing to interrupt on a fast machine
     _out, err = process.communicate(timeout=120)
-    return process, err, sent
+    return process, head + err, sent
 
 
 def _group_commands(group: int) -> list[str]:

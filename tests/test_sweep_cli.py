@@ -61,9 +61,18 @@ def test_sweep_writes_its_files_and_the_winner_reproduces_with_backtest_run(shar
 
 
 def test_results_do_not_depend_on_jobs(shared_data, tmp_path):
+    """The same bytes for 1, 2 and more jobs than cores; capping is said on stderr, not saved."""
+    import os
+
+    cores = os.cpu_count() or 1
     one, _ = _sweep(shared_data, tmp_path, *GRID, "--jobs", "1", name="one")
     two, _ = _sweep(shared_data, tmp_path, *GRID, "--jobs", "2", name="two")
-    assert (one / "sweep.csv").read_bytes() == (two / "sweep.csv").read_bytes()
+    many, result = _sweep(shared_data, tmp_path, *GRID, "--jobs", str(cores + 7), name="many")
+    for other in (two, many):
+        for name in ("sweep.csv", "summary.json", "heatmap.svg", "heatmap.html"):
+            assert (other / name).read_bytes() == (one / name).read_bytes(), (other.name, name)
+    assert f"Note: --jobs {cores + 7} is more than the {cores} cores here: using {cores}\n" in result.stderr
+    assert f"(fast executor, {cores} job(s))" in result.stderr
 
 
 def test_fast_and_backtrader_executors_agree_in_a_sweep(shared_data, tmp_path):
@@ -121,3 +130,25 @@ def test_walk_forward_folds_too_short_fail_in_one_line(shared_data):
     assert result.stderr.splitlines() == [
         "Error: --walk-forward 12: 61 trading days make folds shorter than 20 days; use fewer folds or a longer period"
     ]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            ["--cluster", "loco:2"],
+            "Error: --cluster 'loco:2': use tcp://HOST:PORT (a running dask scheduler), local or local:N",
+        ),
+        (
+            ["--cluster", "local:2", "--jobs", "2"],
+            "Error: --jobs 2 with --cluster 'local:2': a cluster's workers are its processes; drop --jobs",
+        ),
+    ],
+)
+def test_bad_cluster_requests_fail_in_one_line_before_any_work(tmp_path, extra, message):
+    out = tmp_path / "out"
+    args = ["sweep", "tariff-shock-hedge", "--source", "demo", "--grid", "response.hold_days=5,20", "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, *extra])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [message]
+    assert not out.exists()

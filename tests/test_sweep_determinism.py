@@ -37,12 +37,21 @@ def test_jobs_two_gives_the_same_bytes(shared_data, local, tmp_path):
     assert (other.dsr, other.pbo) == (local.dsr, local.pbo)
 
 
-def test_jobs_above_the_cores_are_capped_with_a_note(shared_data, local):
+def test_jobs_above_the_cores_are_capped_and_change_no_byte(shared_data, local, tmp_path):
     import os
 
     many = _sweep(shared_data, jobs=(os.cpu_count() or 1) + 7)
-    assert many.table.to_csv() == local.table.to_csv()
-    assert any("more than the" in note and "cores here" in note for note in many.notes)
+    a, b = local.save(tmp_path / "one"), many.save(tmp_path / "many")
+    assert a["summary.json"].read_bytes() == b["summary.json"].read_bytes()
+    assert a["sweep.csv"].read_bytes() == b["sweep.csv"].read_bytes()
+
+
+def test_jobs_with_a_cluster_is_one_line(shared_data):
+    from backtests import UserInputError
+
+    with pytest.raises(UserInputError) as error:
+        _sweep(shared_data, jobs=2, cluster="local:2")
+    assert str(error.value) == "`jobs` 2 with `cluster` 'local:2': a cluster's workers are its processes; drop `jobs`"
 
 
 def test_a_dask_local_cluster_gives_the_same_bytes(shared_data, local, tmp_path):

@@ -44,7 +44,11 @@ from backtests.sweeps import OBJECTIVES
     "--walk-forward", type=int, default=0, metavar="K", help="Also run an anchored walk-forward with K folds."
 )
 @click.option(
-    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes (results identical for any N)."
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes, at most one per core (results identical for any N).",
 )
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows of the ranked table.")
 @click.option("--save-best", type=click.Path(), help="Write the winner as a runnable spec (TOML).")
@@ -116,6 +120,7 @@ def sweep_command(
         from backtests.api import sweep
         from backtests.cli.run_cmd import announce_inputs
         from backtests.sweeps.grid import parse_grid_option
+        from backtests.sweeps.parallel import capped_jobs
 
         spec = data.spec(strategy)
         axes: dict[str, list[str]] = {}
@@ -127,7 +132,10 @@ def sweep_command(
 
         def started(inputs, count: int) -> None:
             announce_inputs(inputs)
-            where = f"Dask cluster {cluster}" if cluster else f"{jobs} job(s)"
+            used = capped_jobs(jobs)
+            if not cluster and used < jobs:
+                note(f"Note: --jobs {jobs} is more than the {used} cores here: using {used}")
+            where = f"Dask cluster {cluster}" if cluster else f"{used} job(s)"
             note(f"Sweeping {count} configurations of {spec.name} ({executor} executor, {where})...")
             bar.length = count
 

@@ -11,7 +11,8 @@ serially on its own, and nothing is summed across chunks.
   starts one before it loads the data, so numba's start-up overlaps the load); numba
   uses every core. ``Plan.call`` runs other compiled work (the PBO) in that worker too.
 - ``jobs = N``: N loky processes; processes x numba threads never exceed the
-  cores (``N`` above the core count is capped, with a note).
+  cores (``N`` above the core count is capped: ``capped_jobs``). How many processes ran is
+  not part of the result, so nothing about it is saved (the CLI says it on stderr).
 - ``cluster = "tcp://HOST:8786"``: an existing dask.distributed scheduler;
   ``"local"`` or ``"local:N"``: a LocalCluster of N worker processes (default:
   the cores) on this machine. Each group is scattered to the workers once
@@ -40,6 +41,11 @@ from backtests.sweeps.chunks import Chunk, GroupData, keep_groups, run_kept
 from backtests.warm_process import WarmProcess, children_without_sigint
 
 
+def capped_jobs(jobs: int) -> int:
+    """The worker processes ``jobs`` gives on this machine: at most one per core."""
+    return min(jobs, os.cpu_count() or 1)
+
+
 class Plan:
     """How to run chunks: ``jobs`` processes or a ``cluster`` address, and numba ``threads`` per process.
 
@@ -54,10 +60,9 @@ class Plan:
         jobs: int,
         cluster: str | None,
         threads: int,
-        notes: tuple[str, ...] = (),
         worker: WarmProcess | None = None,
     ) -> None:
-        self.jobs, self.cluster, self.threads, self.notes = jobs, cluster, threads, notes
+        self.jobs, self.cluster, self.threads = jobs, cluster, threads
         self.worker = worker
         self._client: Any = None
         self._local: Any = None
@@ -65,15 +70,11 @@ class Plan:
     @classmethod
     def make(cls, jobs: int, cluster: str | None, worker: WarmProcess | None = None) -> Plan:
         """Check and cap the request against this machine's cores."""
-        cores = os.cpu_count() or 1
         if cluster is not None:
             check_cluster(cluster)
             return cls(1, cluster, 1)
-        notes: tuple[str, ...] = ()
-        if jobs > cores:
-            notes = (f"`jobs` {jobs} is more than the {cores} cores here: using {cores}",)
-            jobs = cores
-        return cls(jobs, None, max(1, cores // jobs), notes, worker if jobs == 1 else None)
+        jobs = capped_jobs(jobs)
+        return cls(jobs, None, max(1, (os.cpu_count() or 1) // jobs), worker if jobs == 1 else None)
 
     def __enter__(self) -> Plan:
         if self.cluster is not None:

@@ -62,6 +62,11 @@ class SweepSettings:
             raise UserInputError("`walk_forward` K: K must be 2 or more (number of out-of-sample folds)")
         if self.jobs < 1:
             raise UserInputError("`jobs` N: N must be 1 or more")
+        if self.cluster is not None and self.jobs != 1:
+            raise UserInputError(
+                f"`jobs` {self.jobs} with `cluster` {self.cluster!r}: "
+                "a cluster's workers are its processes; drop `jobs`"
+            )
         if self.executor not in EXECUTORS:
             raise UserInputError(f"`executor` {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
         if self.cluster is not None:
@@ -175,7 +180,7 @@ def run_sweep(
             "try another `objective` or a longer in-sample period"
         )
     winner = _best(objective)
-    notes = list(plan.notes)
+    notes = []
     if settings.executor == "backtrader":
         notes.append("executor: backtrader (reference), one configuration at a time")
     if np.isnan(pbo):
