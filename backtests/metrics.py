@@ -12,11 +12,12 @@ Definitions (``r``: daily simple returns, ``T`` of them, rf = 0, ``P = periods``
   first-day loss counts (as quantstats' phantom baseline); <= 0.
 - ``calmar`` = cagr / |max_drawdown|.
 - ``best_day`` / ``worst_day`` = max(r) / min(r).
-- ``skew`` = m3 / m2 ** 1.5 and ``kurtosis`` = m4 / m2 ** 2 (Pearson's, 3 for a normal), with
+- ``skew`` = m3 / (m2 * sqrt(m2)) and ``kurtosis`` = m4 / m2 ** 2 (Pearson's, 3 for a normal), with
   mk = mean((r - mean(r)) ** k): the biased estimators (scipy's defaults); NaN when m2 = 0.
   Not in ``METRIC_KEYS``: the sweep uses them for the Deflated Sharpe Ratio.
 
-A ratio whose denominator is 0 is NaN. ``row_stats`` (numba) reduces one path to the
+A ratio whose denominator is 0 is NaN. The power in ``cagr`` is ``portable_math.power``: the
+same bits on every CPU. ``row_stats`` (numba) reduces one path to the
 sufficient statistics; ``metrics_from_stats`` applies the formulas, so the fast executor
 can reduce each configuration's path in its compiled loop and share the formulas.
 """
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from backtests import portable_math
 from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.jit import njit, numba
 
@@ -78,7 +80,7 @@ def row_stats(r: np.ndarray, out: np.ndarray) -> None:
     out[4] = max_dd
     out[5] = best
     out[6] = worst
-    out[7] = cubes / n / m2**1.5 if m2 > 0.0 else np.nan
+    out[7] = cubes / n / (m2 * np.sqrt(m2)) if m2 > 0.0 else np.nan  # not ** 1.5: libm's pow varies by CPU
     out[8] = fourths / n / (m2 * m2) if m2 > 0.0 else np.nan
 
 
@@ -99,7 +101,7 @@ def metrics_from_stats(stats: np.ndarray, *, periods: int, years: float) -> dict
     """The metric formulas, applied to ``row_stats`` rows (C x ``N_STATS``)."""
     total, mean, std, downside, max_dd, best, worst, skew, kurtosis = stats.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        cagr = (1.0 + total) ** (1.0 / years) - 1.0 if years > 0 else np.full(len(stats), np.nan)
+        cagr = portable_math.power(1.0 + total, 1.0 / years) - 1.0 if years > 0 else np.full(len(stats), np.nan)
     root = np.sqrt(periods)
     return {
         "total_return": total,

@@ -39,6 +39,7 @@ kurtosis positive for every ticker with ``dof <= 8``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -47,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from backtests import portable_math
 from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.data import calendars
 from backtests.data.calendars import DEFAULT_CALENDAR
@@ -305,7 +307,7 @@ def _random_log_returns(
     table = calibration.table
     draws = np.random.default_rng(seed).standard_normal((days, len(table) + 1))
     columns = table.index.get_indexer(wanted)
-    chol = np.linalg.cholesky(calibration.corr.to_numpy())
+    chol = _cholesky(calibration.corr.to_numpy())
     correlated = _fixed_order_product(draws[:, :-1], chol[columns])
     # One uniform per day, shared by all tickers: the chi-square mixing variable of the t.
     uniform = special.ndtr(draws[:, -1:])
@@ -315,6 +317,30 @@ def _random_log_returns(
     drift = table["drift"].to_numpy()[columns] / TRADING_DAYS_PER_YEAR
     vol = table["vol"].to_numpy()[columns] / np.sqrt(TRADING_DAYS_PER_YEAR)
     return drift + vol * shocks
+
+
+def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """The lower-triangular ``L`` with ``L @ L.T == matrix``, by Cholesky–Banachiewicz in Python floats.
+
+    Not ``np.linalg.cholesky``: LAPACK's kernels are picked for the CPU (OpenBLAS's on a CPU
+    without AVX gave other last bits, and so another demo market); here every sum runs in one
+    fixed order with IEEE operations only, so the demo market is the same on every machine.
+    """
+    a = matrix.tolist()
+    n = len(a)
+    lower = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            total = a[i][j]
+            for k in range(j):
+                total -= lower[i][k] * lower[j][k]
+            if i == j:
+                if not total > 0.0:
+                    raise ValueError("the demo correlation matrix is not positive definite")
+                lower[i][i] = math.sqrt(total)
+            else:
+                lower[i][j] = total / lower[j][j]
+    return np.array(lower)
 
 
 def _fixed_order_product(normals: np.ndarray, loadings: np.ndarray) -> np.ndarray:
@@ -337,6 +363,6 @@ def _closes_from_returns(
     first_rows = calendar.searchsorted(first_dates.clip(lower=ORIGIN).to_numpy())
     rows = np.arange(len(calendar))[:, None]
     live_returns = np.where(rows > first_rows, returns, 0.0)
-    levels = START_LEVEL * np.exp(np.cumsum(live_returns, axis=0))
+    levels = START_LEVEL * portable_math.exp(np.cumsum(live_returns, axis=0))
     levels[rows < first_rows] = np.nan
     return pd.DataFrame(levels, index=calendar, columns=list(first_dates.index))

@@ -236,15 +236,25 @@ def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress, compil
     return _Evaluated(metrics, block_total, block_squares)
 
 
+#: 10**k for k = -323..308 (every power of ten a double can hold), each the double nearest to it:
+#: parsed, not computed, so the same on every CPU
+_DECADES = np.array([float(f"1e{k}") for k in range(-323, 309)])
+
+
 def ranking(values: np.ndarray) -> np.ndarray:
     """Indices from best to worst. Tie rule: values equal to 12 significant digits keep their order
-    (the configuration listed first wins), so float noise never reorders them; NaN comes last."""
+    (the configuration listed first wins), so float noise never reorders them; NaN comes last.
+
+    A value's decade is looked up in a table of powers of ten, not taken from ``log10``, whose
+    last bit (and so the decade of a value next to a power of ten) varies with the CPU."""
     values = np.asarray(values, dtype=float)
     keys = np.full(values.shape, -np.inf)
     finite = np.isfinite(values)
     v = values[finite]
-    exponent = np.floor(np.log10(np.abs(np.where(v == 0.0, 1.0, v))))
-    keys[finite] = np.round(v * 10.0 ** (11 - exponent)) * 10.0 ** (exponent - 11)
+    size = np.abs(np.where(v == 0.0, 1.0, v))
+    decade = np.searchsorted(_DECADES, size, side="right") - 1  # 10 ** (decade - 323) <= size
+    step = _DECADES[np.clip(decade - 11, 0, None)]  # a unit in the 12th significant digit
+    keys[finite] = np.round(v / step) * step
     return np.argsort(-keys, kind="stable")
 
 

@@ -32,6 +32,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from backtests import portable_math
 from backtests.jit import njit, numba
 
 EULER_GAMMA = 0.5772156649015329
@@ -70,7 +71,7 @@ def deflated_sharpe_ratio(
     ratios across the trials; ``kurtosis`` is Pearson's (3 for a normal).
     """
     sr0 = expected_max_sharpe(sharpe_variance, n_trials)
-    denominator = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
+    denominator = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * (sharpe * sharpe)
     if n_obs < 2 or denominator <= 0:
         return float("nan")
     z = (sharpe - sr0) * math.sqrt(n_obs - 1) / math.sqrt(denominator)
@@ -154,7 +155,7 @@ def pbo_from_block_stats(stats: BlockStats) -> PBOResult:
     )
     rank = below + 0.5 * (level - 1.0) + 1.0  # 1 = worst out of sample; ties share the average rank
     omega = rank / (n_configs + 1.0)
-    logits = np.log(omega / (1.0 - omega))
+    logits = portable_math.log(omega / (1.0 - omega))
     return PBOResult(float(np.mean(logits <= 0.0)), logits, len(logits))
 
 

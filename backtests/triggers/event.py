@@ -25,9 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtests.events.select import filter_events
-from backtests.events.schema import CATEGORIES, DEFAULT_STAGE, DIRECTIONS, SEVERITY_MAX, SEVERITY_MIN, STAGES
+from backtests import portable_math
 from backtests.errors import UserInputError
+from backtests.events.schema import (
+    CATEGORIES,
+    DEFAULT_STAGE,
+    DIRECTIONS,
+    SEVERITY_MAX,
+    SEVERITY_MIN,
+    STAGES,
+)
+from backtests.events.select import filter_events
 from backtests.params import ParamSpec, suggest
 from backtests.triggers.context import MarketContext, TriggerOutput, join_events
 from backtests.triggers.timing import (
@@ -160,7 +168,7 @@ def _pulses(
         level = top / SEVERITY_MAX if params["intensity"] == "severity" else 1.0
         end = min(pos + hold, n)
         ages = np.arange(end - pos)
-        contribution = level * 0.5 ** (ages / half_life) if half_life > 0 else level
+        contribution = level * portable_math.exp2(-(ages / half_life)) if half_life > 0 else level
         signal[pos:end] = np.maximum(signal[pos:end], contribution)
         last_on = pos + hold - 1 if last_on is None else max(last_on, pos + hold - 1)
         count = f"{len(rows)} event" + ("s" if len(rows) > 1 else "")
