@@ -5,6 +5,7 @@ the CPU (``test_reproducible_bytes.py`` runs whole commands with CPU features ma
 from __future__ import annotations
 
 import math
+import struct
 from decimal import Decimal, localcontext
 
 import numpy as np
@@ -22,6 +23,8 @@ def _exact(function, *args: float) -> float:
 
 
 def _ulps(value: float, exact: float) -> float:
+    if math.isinf(exact):
+        return 0.0 if value == exact else math.inf
     return abs(value - exact) / math.ulp(exact) if exact != 0.0 else abs(value) / math.ulp(0.0)
 
 
@@ -30,13 +33,25 @@ def test_ln2_is_split_exactly_enough() -> None:
         context.prec = 50
         error = Decimal(pm.LN2_HI) + Decimal(pm.LN2_LO) - Decimal(2).ln()
     assert abs(error) < Decimal("1e-25")
-    assert pm.LN2_HI == float.fromhex("0x1.62e42fee00000p-1") and int(pm.LN2_HI * 2**32) * 2**-32 == pm.LN2_HI
+    bits = struct.unpack("<Q", struct.pack("<d", pm.LN2_HI))[0]
+    assert bits & (2**21 - 1) == 0  # k * LN2_HI is exact for |k| < 2**21
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.floats(min_value=-740.0, max_value=709.0))
+@given(st.floats(min_value=-745.2, max_value=709.8))
 def test_exp_is_within_one_ulp(x: float) -> None:
     assert _ulps(float(pm.exp(x)), _exact(Decimal.exp, x)) <= 1.0
+
+
+@pytest.mark.parametrize("threshold", [709.782712893384, -745.1332191019412, -708.3964185322641])
+def test_exp_at_overflow_underflow_and_subnormal_edges(threshold: float) -> None:
+    """40 doubles each side of where exp overflows, underflows to 0, and turns subnormal."""
+    x = threshold
+    for _ in range(40):
+        x = math.nextafter(x, -math.inf)
+    for _ in range(80):
+        assert _ulps(float(pm.exp(x)), _exact(Decimal.exp, x)) <= 1.0, x
+        x = math.nextafter(x, math.inf)
 
 
 @settings(max_examples=400, deadline=None)
@@ -71,10 +86,19 @@ def test_special_values_follow_numpy() -> None:
         np.testing.assert_array_equal(pm.exp(x), np.exp(x))
         x = np.array([np.nan, np.inf, -np.inf, 0.0, -1.0, 1.0, 5e-324])
         np.testing.assert_array_equal(pm.log(x), np.log(x))
-        x = np.array([np.nan, np.inf, -np.inf, 1100.0, -1100.0, 0.0])
+        x = np.array([np.nan, np.inf, -np.inf, 1100.0, -1100.0, 0.0, -1074.0, 1023.0, 1024.0])
         np.testing.assert_array_equal(pm.exp2(x), np.exp2(x))
-        base, exponent = np.array([0.0, 0.0, 2.0, 1.0, np.inf, -1.0]), np.array([2.0, -1.0, 0.0, 7.5, 0.5, 0.5])
+        base = np.array([0.0, 0.0, 2.0, 1.0, np.inf, 1.0, 1.0, -1.0, np.nan, 0.5, 2.0, -2.0])
+        exponent = np.array([2.0, -1.0, 0.0, 7.5, 0.5, np.nan, np.inf, 0.0, 0.0, np.inf, -np.inf, 0.5])
         np.testing.assert_array_equal(pm.power(base, exponent), np.power(base, exponent))
+    assert np.isnan(pm.power(-2.0, 3.0))  # numpy's -8: a negative base is not a growth factor
+
+
+def test_decade_and_powers_of_ten() -> None:
+    x = np.array([1.0, 0.9999999999999999, 10.0, 9.999999999999998, 0.1, 0.09999999999999999, -250.0, 1e-323, 1e308])
+    assert pm.decade(x).tolist() == [0, -1, 1, 0, -1, -2, 2, -323, 308]
+    assert pm.decade(np.array([0.0, 5e-324])).tolist() == [pm.POWERS_OF_TEN_FROM] * 2
+    assert pm.power_of_ten(np.array([-11, 0, 3, 308])).tolist() == [1e-11, 1.0, 1000.0, 1e308]
 
 
 def test_shapes_are_kept() -> None:

@@ -2,7 +2,9 @@
 optional CPU features masked, as on an older machine: numpy's SIMD code (which gave other last bits
 for exp, log and ** on AVX-512), glibc's FMA and AVX code paths, OpenBLAS's kernels (its Cholesky
 changed the demo market) and numba's target CPU. Every result file must have the same bytes; the
-manifests differ only in their time and command line (the output folder)."""
+manifests differ only in their time and command line (the output folder). A probe first shows the
+mask does change numpy's exp where this CPU has AVX-512 (elsewhere numpy's part masks less, and
+glibc's, OpenBLAS's and numba's parts remain)."""
 
 from __future__ import annotations
 

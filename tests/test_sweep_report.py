@@ -36,6 +36,26 @@ def test_ranked_skips_references_puts_the_winner_first_and_ties_keep_grid_order(
     assert list(ranked(outcome, 2).index) == [3, 1]
 
 
+@pytest.mark.parametrize(
+    "values, order",
+    [
+        ([1.0, 0.9999999999999999], [0, 1]),  # equal to 12 digits across a power of ten: grid order
+        ([0.9999999999999999, 1.0], [0, 1]),
+        ([0.1, 0.09999999999999999], [0, 1]),
+        ([-0.09999999999999999, -0.1], [0, 1]),
+        ([0.30000000000000004, 0.3], [0, 1]),
+        ([999999999999.4, 999999999999.6], [1, 0]),  # 999999999999 < 1000000000000: not tied
+        ([0.5, 0.500000000001], [1, 0]),  # differ in the 12th digit
+        ([0.0, -0.0, 1e-300], [2, 0, 1]),
+        ([2.0, float("nan"), 1.0], [0, 2, 1]),  # NaN last
+    ],
+)
+def test_ranking_ties_values_equal_to_12_significant_digits(values, order):
+    from backtests.sweeps.runner import ranking
+
+    assert ranking(np.array(values)).tolist() == order
+
+
 def test_summary_counts_trials_without_references_and_reports_them():
     result = summary(make_outcome(), "s", "demo")
     assert result["n_trials"] == 6

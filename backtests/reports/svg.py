@@ -2,13 +2,14 @@
 date-axis charts): coordinates with few decimals, text elements, estimated text widths and round
 tick values.
 
-Light on purpose: no plotting library, no pandas.
+Light on purpose: no plotting library, no pandas (numpy only, for ``portable_math``'s powers of ten).
 """
 
 from __future__ import annotations
 
 import math
 
+from backtests import portable_math
 from backtests.reports.markup import esc
 
 
@@ -23,7 +24,7 @@ def nice_ticks(lo: float, hi: float) -> list[float]:
     if not hi > lo:
         return [lo]
     raw = (hi - lo) / 6
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = float(portable_math.power_of_ten(portable_math.decade(raw)))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.ceil(lo / step - 1e-9)
     return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]

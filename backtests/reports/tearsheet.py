@@ -81,15 +81,33 @@ class _FindfontFilter(logging.Filter):
         return not record.getMessage().startswith("findfont: Font family")
 
 
+#: quantstats' look: the seaborn theme its ``_plotting.core`` sets on import (0.0.86). Set here
+#: too, on matplotlib's defaults, so the page does not depend on whether something imported
+#: quantstats first (its theme then leaks into the process's rcParams) or on a user's matplotlibrc.
+_QUANTSTATS_THEME: dict[str, Any] = {
+    "figure.figsize": (10, 6),
+    "axes.facecolor": "white",
+    "figure.facecolor": "white",
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.5,
+    "lines.linewidth": 1.5,
+    "text.color": "#333333",
+    "xtick.color": "#666666",
+    "ytick.color": "#666666",
+}
+
+
 @cache
 def _quantstats() -> tuple[Any, dict[str, Any]]:
-    """Import quantstats without leaking its global matplotlib style; return it and that style, laid on
-    matplotlib's defaults: a ``matplotlibrc`` of the user's (or ``$MATPLOTLIBRC``) never changes the page."""
+    """Import quantstats without leaking its global matplotlib style; return it and the page's style:
+    matplotlib's defaults, quantstats' theme and our fonts, whatever the process or the user set."""
     defaults = {k: v for k, v in mpl.rcParamsDefault.items() if k != "backend"}
     with mpl.rc_context(defaults), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import quantstats
+        import seaborn
 
+        seaborn.set_theme(font_scale=1.1, rc=_QUANTSTATS_THEME)
         style = {k: v for k, v in mpl.rcParams.items() if k != "backend"}
     style["font.family"] = "sans-serif"
     style["font.sans-serif"] = ["DejaVu Sans", "Liberation Sans", "Arial"]

@@ -294,12 +294,20 @@ def _frame(x: float, y: float, w: float, h: float, *, mark: str, cell_id: str = 
     return f'<rect {ident}{_xywh(x, y, w, h)} fill="none" {style}/>'
 
 
+_SIN36, _COS36, _COS18, _SIN18 = 0.5877852522924731, 0.8090169943749475, 0.9510565162951535, 0.3090169943749474
+#: (cos, sin) of 90 + 36 k degrees, k = 0..9: a five-pointed star's tips and notches, as literals
+#: (the C library's sin and cos can differ in the last bit between CPUs)
+_STAR_UNIT = (
+    (0.0, 1.0), (-_SIN36, _COS36), (-_COS18, _SIN18), (-_COS18, -_SIN18), (-_SIN36, -_COS36),
+    (0.0, -1.0), (_SIN36, -_COS36), (_COS18, -_SIN18), (_COS18, _SIN18), (_SIN36, _COS36),
+)
+
+
 def _star(cx: float, cy: float, radius: float, *, cell_id: str = "") -> str:
     points = []
-    for k in range(10):
+    for k, (cos, sin) in enumerate(_STAR_UNIT):
         r = radius if k % 2 == 0 else radius * 0.4
-        angle = math.pi / 2 + k * math.pi / 5
-        points.append(f"{_n(cx + r * math.cos(angle))},{_n(cy - r * math.sin(angle))}")
+        points.append(f"{_n(cx + r * cos)},{_n(cy - r * sin)}")
     ident = f'id="{esc(cell_id)}" ' if cell_id else ""
     return (
         f'<polygon {ident}points="{" ".join(points)}" fill="{STAR_COLOUR}" stroke="#000000" '

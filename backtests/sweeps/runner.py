@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtests import portable_math
 from backtests.assembly import RESPONSE_KEYS, CompiledRun, compile_run
 from backtests.conventions import TRADING_DAYS_PER_YEAR
 from backtests.errors import BacktestError, UserInputError
@@ -236,24 +237,20 @@ def _evaluate(spec, columns, n, inputs, ranges, settings, plan, progress, compil
     return _Evaluated(metrics, block_total, block_squares)
 
 
-#: 10**k for k = -323..308 (every power of ten a double can hold), each the double nearest to it:
-#: parsed, not computed, so the same on every CPU
-_DECADES = np.array([float(f"1e{k}") for k in range(-323, 309)])
-
-
 def ranking(values: np.ndarray) -> np.ndarray:
     """Indices from best to worst. Tie rule: values equal to 12 significant digits keep their order
     (the configuration listed first wins), so float noise never reorders them; NaN comes last.
 
-    A value's decade is looked up in a table of powers of ten, not taken from ``log10``, whose
-    last bit (and so the decade of a value next to a power of ten) varies with the CPU."""
+    A value's key is ``round(v / 10**(e - 11)) * 10**(e - 11)``, ``e`` its decade, with the powers
+    of ten from ``portable_math`` (never ``log10``, whose last bit varies with the CPU); a value
+    that rounds up to the next decade (0.9999999999999999) gets that decade's key (1.0's)."""
     values = np.asarray(values, dtype=float)
     keys = np.full(values.shape, -np.inf)
     finite = np.isfinite(values)
     v = values[finite]
-    size = np.abs(np.where(v == 0.0, 1.0, v))
-    decade = np.searchsorted(_DECADES, size, side="right") - 1  # 10 ** (decade - 323) <= size
-    step = _DECADES[np.clip(decade - 11, 0, None)]  # a unit in the 12th significant digit
+    e = np.maximum(portable_math.decade(v), portable_math.POWERS_OF_TEN_FROM + 11)
+    e = np.where(np.abs(np.round(v / portable_math.power_of_ten(e - 11))) >= 1e12, e + 1, e)
+    step = portable_math.power_of_ten(np.minimum(e, 308) - 11)  # a unit in the 12th significant digit
     keys[finite] = np.round(v / step) * step
     return np.argsort(-keys, kind="stable")
 
