@@ -1,4 +1,4 @@
-"""``WarmProcess``: one worker process, spawned early, that does its imports while the caller does its own.
+"""``WarmProcess``: worker processes, spawned early, that do their imports while the caller does its own.
 
 A command that will hand heavy work to a second process (the tearsheet, a sweep's
 compiled kernels) starts it before it imports pandas itself: the worker's first task,
@@ -7,7 +7,7 @@ process reads the spec and loads the data.
 
 Contract:
 
-- One worker process, started with the ``spawn`` context (never ``fork``: numba's and
+- One worker process (or ``processes`` of them), started with the ``spawn`` context (never ``fork``: numba's and
   matplotlib's threads may already exist here). SIGINT never reaches it: it is spawned
   with SIGINT blocked and keeps it blocked, and ignored. A Ctrl-C meanwhile is delivered
   here once it is spawned (unless it reaches Python through another thread of this
@@ -17,10 +17,12 @@ Contract:
   ``shielded``: in ``backtest`` a Ctrl-C waits until they return. Elsewhere, a
   KeyboardInterrupt inside a step of ``close`` is raised once every step is done: cut
   short, ``close`` would leave the worker running, or the pool's semaphores behind.
-- Tasks run one at a time, in the order they were submitted.
+- With one process, tasks run one at a time, in the order they were submitted; with more, as
+  many at once as there are processes, each process warmed up first.
 - ``submit`` never raises ``BrokenProcessPool``: if the worker died (killed, out of
   memory) the returned future holds that error, for the caller to fall back on doing the
-  work itself. A dead worker is not restarted (until ``close`` and a new ``start``). An
+  work itself. A dead worker is not restarted (until ``close`` and a new ``start``). A
+  future cancelled while its task waits in the queue stays cancelled through ``close``. An
   error starting the process (``OSError``) is raised by ``start`` (or the first ``submit``).
 - From a script of your own: ``spawn`` re-imports the main module in the worker, so start
   it under ``if __name__ == "__main__":`` (as for any multiprocessing).
@@ -65,16 +67,32 @@ def children_without_sigint() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+class _Dropped(Future):
+    """Stands in, in a pool being terminated, for a queued task's cancelled future: the pool skips
+    it, and its "worker died" error, set on it, goes nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel()
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        pass
+
+    def set_result(self, result: Any) -> None:
+        pass
+
+
 def _ignore_sigint() -> None:
     """Worker initializer: Ctrl-C is the parent's to handle (it terminates the worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class WarmProcess:
-    """One spawned worker whose first task is ``warm_up`` (a module-level function); use with ``with``."""
+    """Spawned workers whose first task is ``warm_up`` (a module-level function); use with ``with``."""
 
-    def __init__(self, warm_up: Callable[[], Any]) -> None:
+    def __init__(self, warm_up: Callable[[], Any], processes: int = 1) -> None:
         self._warm_up = warm_up
+        self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> Self:
@@ -84,9 +102,12 @@ class WarmProcess:
             # (before its initializer) cannot print a traceback from its imports.
             with children_without_sigint():
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+                    max_workers=self._processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_ignore_sigint,
                 )
-                self._pool.submit(self._warm_up)
+                for _ in range(self._processes):
+                    self._pool.submit(self._warm_up)
         return self
 
     def submit(self, function: Callable[..., Any], /, *args: Any) -> Future[Any]:
@@ -101,19 +122,31 @@ class WarmProcess:
             return future
 
     def pids(self) -> list[int]:
-        """The worker's process id (empty before ``start`` and after ``close``)."""
+        """The workers' process ids (empty before ``start`` and after ``close``)."""
         processes: dict[int, Any] = getattr(self._pool, "_processes", None) or {}
         return list(processes)
 
     @shielded
     def close(self) -> None:
-        """Terminate the worker (whatever it is doing) and wait until it is gone."""
+        """Terminate the workers (whatever they are doing) and wait until they are gone."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
         # What ProcessPoolExecutor.terminate_workers does (Python 3.14+): a running task
         # cannot be cancelled otherwise, and an idle worker needs no goodbye.
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        # Python 3.11's pool sets "worker died" on every queued task once a worker is gone, cancelled
+        # ones too, which raises in its manager thread: a traceback, and the pool's semaphores left
+        # behind (3.12 ignores them). A cancelled task waiting in the queue gets a stand-in future.
+        for item in list((getattr(pool, "_pending_work_items", None) or {}).values()):
+            if item.future.cancelled():
+                item.future = _Dropped()
+        # A worker killed while it sends a result leaves half a message in the pipe; the pool's
+        # thread waits for the rest as long as a write end is open, and this process holds one
+        # (it never writes there): closed, the thread reads the end of the pipe and stops.
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            writer.close()
         steps = [
             *(process.terminate for process in processes),
             *(process.join for process in processes),

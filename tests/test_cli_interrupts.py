@@ -180,3 +180,35 @@ def test_a_handler_the_process_was_given_is_left_alone(tmp_path):
         os.kill(os.getpid(), signal.SIGINT)
     """
     assert _run(tmp_path, body) == ["True", "own handler", "went on", "held False"]
+
+
+def test_ctrl_c_in_a_callback_from_llvm_is_raised_once_it_returned(tmp_path):
+    """numba loads a kernel through llvmlite, whose C code calls back into Python (its object cache,
+    through ctypes): a KeyboardInterrupt raised in such a callback was printed and dropped, and a
+    --jobs 2 sweep ran on. Here a ctypes callback in a module named as llvmlite's stands in."""
+    (tmp_path / "llvmlite").mkdir()
+    (tmp_path / "llvmlite" / "__init__.py").write_text("")
+    (tmp_path / "llvmlite" / "binding.py").write_text(
+        textwrap.dedent(
+            """
+            import ctypes, os, signal, time
+
+            @ctypes.CFUNCTYPE(None)
+            def _notify():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)
+                print("callback done", flush=True)
+
+            def call_back():
+                _notify()  # through ctypes' C thunk, back into Python
+            """
+        )
+    )
+    body = """
+    from llvmlite.binding import call_back
+
+    with interruptible():
+        call_back()
+        time.sleep(1)
+    """
+    assert _run(tmp_path, body) == ["callback done", *_INTERRUPTED]

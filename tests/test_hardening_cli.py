@@ -560,10 +560,19 @@ _STARTED, _BACKTRADER, _WRITING, _SWEEPING = None, "Running tariff-shock-hedge o
         (_RUN, _BACKTRADER, 0.5),
         (_RUN, _WRITING, 0.1),
         (_SIMULATING, _SWEEPING, 0.3),
+        ((*_SIMULATING, "--jobs", "2"), _SWEEPING, 1.0),
         (_LOCAL2, _SWEEPING, 0.2),
         (_LOCAL2, _SWEEPING, 3.0),
     ],
-    ids=["run-loading", "run-backtrader", "run-writing", "sweep-simulating", "local2-starting", "local2-simulating"],
+    ids=[
+        "run-loading",
+        "run-backtrader",
+        "run-writing",
+        "sweep-simulating",
+        "jobs2-simulating",
+        "local2-starting",
+        "local2-simulating",
+    ],
 )
 def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_path, args, after, delay):
     """Ctrl-C (SIGINT to the terminal's process group) while the spec loads, while backtrader runs
@@ -573,8 +582,6 @@ def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_
     workers), no leaked semaphores, every worker gone, the reserved run folder and the worker's
     private folder removed. The signal is timed from the stderr line that starts the phase, so it
     lands in that phase on a fast machine too; wherever it lands the same must hold."""
-    import time
-
     reports, scratch = tmp_path / "reports", tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "BACKTEST_REPORTS_DIR": str(reports), "TMPDIR": str(scratch)}
@@ -584,15 +591,39 @@ def test_ctrl_c_during_a_command_leaves_no_process_folder_or_temporary_file(tmp_
     assert process.returncode == 130 and err.splitlines()[-1] == "Interrupted.", err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "ERROR" not in err and "WARNING" not in err and "leaked" not in err, err
-    assert not [c for c in _group_commands(process.pid) if "spawn_main" in c], "the worker outlived the command"
-    deadline = time.monotonic() + 10  # multiprocessing's resource tracker follows once the run is gone
-    while _group_commands(process.pid):
-        assert time.monotonic() < deadline, f"outlived the run: {_group_commands(process.pid)}"
-        time.sleep(0.05)
+    _assert_nothing_outlives(process.pid)
     assert not any(p.is_dir() for p in (reports / "tariff-shock-hedge").glob("*")) if reports.exists() else True
     # dask keeps its shared workspace (two lock files) in the temporary folder after any cluster, by design
     assert [p.name for p in scratch.iterdir() if p.name != "dask-scratch-space"] == []
     assert sorted(p.name for p in scratch.glob("dask-scratch-space/*")) in ([], ["global.lock", "purge.lock"])
+
+
+def test_a_finished_sweep_with_two_jobs_leaves_no_process(tmp_path):
+    """joblib's loky workers outlived a --jobs 2 sweep by five minutes (their idle timeout), holding
+    memory; the processes are now the sweep's own, closed when it ends."""
+    import sys
+
+    env = {**os.environ, "BACKTEST_REPORTS_DIR": str(tmp_path / "reports")}
+    code = "import sys; sys.argv[0] = 'backtest'; from backtests.cli import main; main()"
+    args = [*_SWEEP, "--grid", "response.hedge_fraction=0.25:1.0:0.25", "--jobs", "2"]
+    command = [sys.executable, "-c", code, *args]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "(fast executor, 2 job(s))" in err
+    _assert_nothing_outlives(process.pid)
+
+
+def _assert_nothing_outlives(group: int) -> None:
+    """No worker of the finished command ``group`` is left; multiprocessing's resource tracker
+    follows within seconds once the command is gone."""
+    import time
+
+    assert not [c for c in _group_commands(group) if "spawn_main" in c or "loky" in c], "a worker outlived the command"
+    deadline = time.monotonic() + 10
+    while _group_commands(group):
+        assert time.monotonic() < deadline, f"outlived the command: {_group_commands(group)}"
+        time.sleep(0.05)
 
 
 def test_ctrl_c_while_a_worker_starts_prints_no_traceback(tmp_path):

@@ -64,3 +64,67 @@ def test_ctrl_c_while_the_worker_stops_leaves_nothing_behind(tmp_path: Path, ste
         process.kill()
         if worker is not None and worker.exists():  # left behind, it would run on
             os.kill(int(worker.name), signal.SIGKILL)
+
+
+_CANCELLED_SCRIPT = """
+import sys, time
+from backtests.warm_process import WarmProcess
+
+if __name__ == "__main__":
+    worker = WarmProcess(int).start()
+    busy = worker.submit(time.sleep, 30)
+    queued = [worker.submit(time.sleep, 30) for _ in range(4)]  # the first in the pool's call queue
+    time.sleep(0.5)
+    print("cancelled", [future.cancel() for future in queued][-2:], flush=True)
+    worker.close()
+    print("closed", busy.done(), [future.cancelled() for future in queued][-2:], flush=True)
+"""
+
+
+def test_closing_with_a_cancelled_task_queued_is_quiet(tmp_path: Path) -> None:
+    """A sweep stopped by Ctrl-C cancels its queued chunks, then closes the worker: on Python 3.11
+    the pool's manager thread raised InvalidStateError on a cancelled future, printed a traceback
+    and left 3 semaphores behind (the Ctrl-C test of a sweep mid-simulation caught it)."""
+    script = tmp_path / "cancelled.py"
+    script.write_text(_CANCELLED_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["cancelled [True, True]", "closed True [True, True]"]
+    assert done.stderr == ""
+
+
+_HALF_SENT_SCRIPT = """
+import os, struct, sys, time
+from backtests.warm_process import WarmProcess
+
+
+def half_sent_result():
+    # What a worker killed halfway through sending a large result leaves: a header that promises
+    # a megabyte, then ten bytes of it (written straight to the result pipe this worker was given).
+    frame = sys._getframe()
+    while frame.f_code.co_name != "_process_worker":
+        frame = frame.f_back
+    os.write(frame.f_locals["result_queue"]._writer.fileno(), struct.pack("!i", 1_000_000) + bytes(10))
+    time.sleep(60)
+
+
+if __name__ == "__main__":
+    worker = WarmProcess(int).start()
+    worker.submit(half_sent_result)
+    time.sleep(1.0)  # the pool's thread now waits for the rest of the message
+    worker.close()
+    print("closed", flush=True)
+"""
+
+
+def test_closing_while_a_result_is_half_sent_returns(tmp_path: Path) -> None:
+    """A --jobs 2 sweep stopped by Ctrl-C hung in ``close``: a worker killed while it sent a chunk's
+    result left half a message in the pipe, and the pool's thread waited for the rest forever (the
+    write end this process holds never closed)."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(_HALF_SENT_SCRIPT)
+    try:
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("close waited forever for the rest of a result")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "closed\n", "")

@@ -13,6 +13,8 @@ Not every line is safe:
   it unblocked); interrupted then, the worker finds its start-up data cut short.
 - Inside a ``shielded`` function (stopping a worker process), cut short, a worker would
   outlive the command.
+- Inside llvmlite (numba compiling or loading a kernel), C code calls back into Python
+  (its object cache, through ctypes): an exception raised there is printed and dropped.
 - Outside the command itself (click parsing the arguments, or after the command returned)
   nothing would report it as "Interrupted.": click prints "Aborted!" (exit 1), or the exit
   code is the command's.
@@ -24,7 +26,7 @@ Contract:
   caller's own. Where there is no SIGALRM (Windows) it does nothing.
 - A Ctrl-C raises KeyboardInterrupt only inside ``interruptible()`` (the command's body:
   ``BacktestGroup.invoke``), while no import is in progress in the main thread, no
-  ``shielded`` function runs there and SIGINT is not blocked there. Otherwise it is held:
+  llvmlite or ``shielded`` function runs there and SIGINT is not blocked there. Otherwise it is held:
   - inside the block, the check is repeated every ``RETRY_SECONDS`` (SIGALRM, system calls
     restarted rather than interrupted) and KeyboardInterrupt is raised at the first that
     passes: an import completes first (a fraction of a second here);
@@ -136,8 +138,13 @@ def _in_import_machinery(frame: FrameType) -> bool:
 
 
 def _unsafe(frame: FrameType) -> bool:
-    """A frame a KeyboardInterrupt must not be raised under: the import machinery's, or a ``shielded`` function's."""
-    return _in_import_machinery(frame) or is_shielded(frame.f_code)
+    """A frame a KeyboardInterrupt must not be raised under: the import machinery's, llvmlite's or a
+    ``shielded`` function's."""
+    return (
+        _in_import_machinery(frame)
+        or frame.f_globals.get("__name__", "").startswith("llvmlite.")
+        or is_shielded(frame.f_code)
+    )
 
 
 def _on_stack(frame: FrameType | None, test: Callable[[FrameType], bool]) -> bool:

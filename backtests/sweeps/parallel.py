@@ -10,8 +10,10 @@ serially on its own, and nothing is summed across chunks.
 - ``jobs = 1``: in this process, or in a ``SweepWorker`` when one is given (the CLI
   starts one before it loads the data, so numba's start-up overlaps the load); numba
   uses every core. ``Plan.call`` runs other compiled work (the PBO) in that worker too.
-- ``jobs = N``: N loky processes; processes x numba threads never exceed the
-  cores (``N`` above the core count is capped: ``capped_jobs``). How many processes ran is
+- ``jobs = N``: N spawned processes (a ``SweepWorker`` of N, started with SIGINT blocked and
+  closed on exit like the one-job worker, so none outlives the sweep); each chunk is sent
+  with its group, at most two chunks per process in flight; processes x numba threads never
+  exceed the cores (``N`` above the core count is capped: ``capped_jobs``). How many processes ran is
   not part of the result, so nothing about it is saved (the CLI says it on stderr).
 - ``cluster = "tcp://HOST:8786"``: an existing dask.distributed scheduler;
   ``"local"`` or ``"local:N"``: a LocalCluster of N worker processes (default:
@@ -26,6 +28,7 @@ serially on its own, and nothing is summed across chunks.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import uuid
@@ -50,9 +53,10 @@ class Plan:
     """How to run chunks: ``jobs`` processes or a ``cluster`` address, and numba ``threads`` per process.
 
     Use it as a context manager: a Dask client (and a LocalCluster) is opened once
-    for the whole sweep and closed at the end. ``worker`` (a started ``SweepWorker``,
-    used only with one job and no cluster) runs the chunks and ``call`` s instead of
-    this process; if it dies, the rest runs here.
+    for the whole sweep and closed at the end, and so are the processes of ``jobs`` above 1.
+    ``worker`` (a started ``SweepWorker``, used only with one job and no cluster), or those
+    processes, run the chunks and ``call`` s instead of this process, which then never loads
+    numba; what a dead worker could not run runs here.
     """
 
     def __init__(
@@ -64,6 +68,7 @@ class Plan:
     ) -> None:
         self.jobs, self.cluster, self.threads = jobs, cluster, threads
         self.worker = worker
+        self._pool: WarmProcess | None = None
         self._client: Any = None
         self._local: Any = None
 
@@ -79,10 +84,17 @@ class Plan:
     def __enter__(self) -> Plan:
         if self.cluster is not None:
             self._client, self._local = _connect(self.cluster)
+        elif self.jobs > 1:
+            from backtests.sweeps.worker import SweepWorker
+
+            self._pool = SweepWorker(self.jobs).start()
         return self
 
-    @shielded  # a Ctrl-C on its first lines would leave the cluster running
+    @shielded  # a Ctrl-C on its first lines would leave the cluster or the processes running
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
         client, local, self._client, self._local = self._client, self._local, None, None
         # Stopped by an error or Ctrl-C mid-sweep, the scheduler logs the chunks and scattered
         # inputs it loses as the cluster closes: that is expected then, not news.
@@ -96,20 +108,19 @@ class Plan:
             return _drain(futures)
         if self.worker is not None:
             return self._in_worker(function, groups, chunks)
-        if self.jobs == 1 or len(chunks) <= 1:
-            return (function(groups[c.group], c) for c in chunks)
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=self.jobs, backend="loky", return_as="generator")
-        return parallel(delayed(function)(groups[c.group], c) for c in chunks)
+        if self._pool is not None:
+            return self._in_pool(self._pool, function, groups, chunks)
+        return (function(groups[c.group], c) for c in chunks)
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` in the worker when there is one (its compiled code is loaded there), else here."""
-        if self.worker is not None:
-            try:
-                return self.worker.submit(function, *args).result()
-            except BrokenProcessPool:
-                self.worker = None
+        """``function(*args)`` in the worker or the processes when there are any (their compiled code
+        is loaded there), else here."""
+        for worker in (self.worker, self._pool):
+            if worker is not None:
+                try:
+                    return worker.submit(function, *args).result()
+                except BrokenProcessPool:
+                    break
         return function(*args)
 
     def _in_worker(self, function: Callable, groups: list[GroupData], chunks: list[Chunk]) -> Iterator[Any]:
@@ -134,6 +145,33 @@ class Plan:
             for future in futures:
                 future.cancel()
             worker.submit(keep_groups, key, [])  # and the groups (a dead worker: a failed future)
+
+
+    def _in_pool(
+        self, pool: WarmProcess, function: Callable, groups: list[GroupData], chunks: list[Chunk]
+    ) -> Iterator[Any]:
+        """Every chunk in ``pool``, each sent with its group, two per process in flight; results in
+        chunk order; a chunk the pool could not run (a worker died) runs here."""
+        waiting = iter(chunks)
+
+        def send(chunk: Chunk) -> tuple[Chunk, Any]:
+            return chunk, pool.submit(function, groups[chunk.group], chunk)
+
+        pending = deque(send(chunk) for chunk in itertools.islice(waiting, 2 * self.jobs))
+        try:
+            while pending:
+                chunk, future = pending.popleft()
+                following = next(waiting, None)
+                if following is not None:
+                    pending.append(send(following))
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    result = function(groups[chunk.group], chunk)
+                yield result
+        finally:  # stopped early (an error, a caller that stopped reading): drop the queued chunks
+            for _, future in pending:
+                future.cancel()
 
 
 def _drain(futures: deque) -> Iterator[Any]:

@@ -24,7 +24,8 @@ def _warm_up() -> None:
 
 
 class SweepWorker(WarmProcess):
-    """A ``WarmProcess`` that loads the sweep kernels; pass it to ``sweep(..., worker=...)``."""
+    """A ``WarmProcess`` whose processes load the sweep kernels: one, passed to ``sweep(..., worker=...)``;
+    ``Plan`` starts one of ``jobs`` processes for ``jobs`` above 1."""
 
-    def __init__(self) -> None:
-        super().__init__(_warm_up)
+    def __init__(self, processes: int = 1) -> None:
+        super().__init__(_warm_up, processes)
