@@ -182,33 +182,58 @@ def test_a_handler_the_process_was_given_is_left_alone(tmp_path):
     assert _run(tmp_path, body) == ["True", "own handler", "went on", "held False"]
 
 
-def test_ctrl_c_in_a_callback_from_llvm_is_raised_once_it_returned(tmp_path):
+def test_ctrl_c_in_llvms_object_cache_callback_is_raised_once_it_returned(tmp_path):
     """numba loads a kernel through llvmlite, whose C code calls back into Python (its object cache,
-    through ctypes): a KeyboardInterrupt raised in such a callback was printed and dropped, and a
-    --jobs 2 sweep ran on. Here a ctypes callback in a module named as llvmlite's stands in."""
-    (tmp_path / "llvmlite").mkdir()
+    through ctypes): a KeyboardInterrupt raised in such a callback was printed and dropped, and the
+    command ran on. A ctypes callback named and placed as llvmlite's stands in here; it completes."""
+    package = tmp_path / "llvmlite" / "binding"
+    package.mkdir(parents=True)
     (tmp_path / "llvmlite" / "__init__.py").write_text("")
-    (tmp_path / "llvmlite" / "binding.py").write_text(
+    (package / "__init__.py").write_text("")
+    (package / "executionengine.py").write_text(
         textwrap.dedent(
             """
             import ctypes, os, signal, time
 
-            @ctypes.CFUNCTYPE(None)
-            def _notify():
+            def _raw_object_cache_notify():
                 os.kill(os.getpid(), signal.SIGINT)
                 time.sleep(0.2)
                 print("callback done", flush=True)
 
             def call_back():
-                _notify()  # through ctypes' C thunk, back into Python
+                ctypes.CFUNCTYPE(None)(_raw_object_cache_notify)()  # through ctypes' C thunk, back into Python
             """
         )
     )
     body = """
-    from llvmlite.binding import call_back
+    from llvmlite.binding.executionengine import call_back
 
     with interruptible():
         call_back()
         time.sleep(1)
     """
     assert _run(tmp_path, body) == ["callback done", *_INTERRUPTED]
+
+
+def test_ctrl_c_python_could_only_print_is_held_again(tmp_path):
+    """Raised in a weakref callback (numba's ``on_disposal``) or any callback Python cannot raise
+    from, a KeyboardInterrupt was printed ("Exception ignored") and the command ran on to exit 0:
+    ``sys.unraisablehook`` holds it again, and it is raised at the next check."""
+    body = """
+    import weakref
+
+    class Kernel:
+        pass
+
+    def on_disposal(_reference):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        print("callback cut short")
+
+    with interruptible():
+        kernel = Kernel()
+        reference = weakref.ref(kernel, on_disposal)
+        del kernel
+        time.sleep(1)
+    """
+    assert _run(tmp_path, body) == _INTERRUPTED

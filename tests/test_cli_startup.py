@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -80,7 +81,9 @@ def test_the_tearsheet_worker_imports_yfinance_only_when_something_uses_it() -> 
 
 
 @pytest.mark.parametrize(("jobs", "started"), [("1", "[[]]"), ("2", "[['pandas']]")])
-def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs: str, started: str) -> None:
+def test_sweep_workers_start_before_pandas_with_one_job_and_numba_never_loads_here(
+    tmp_path, jobs: str, started: str
+) -> None:
     """With one job the sweep worker starts before this process imports pandas (numba loads there
     while the data load here); with more jobs their processes start once the sweep runs. Either
     way every compiled call (chunks, references, PBO) runs there: this process never loads numba
@@ -106,6 +109,8 @@ def test_sweep_starts_its_worker_before_pandas_with_one_job_only(tmp_path, jobs:
         "print('NUMBA', 'numba.core' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    if jobs == "2" and (os.cpu_count() or 1) < 2:
+        started = "[[]]"  # capped to one job on one core
     assert f"STARTED {started}" in out, out
     assert "NUMBA False" in out, out
     assert (tmp_path / "sweep" / "sweep.csv").is_file()

@@ -3,6 +3,9 @@ and the same PBO on either executor."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from backtests import sweep
@@ -169,3 +172,26 @@ def test_a_local_cluster_that_cannot_start_is_one_line_and_leaves_no_log_level_c
         pass
     assert str(error.value) == "cannot start a local Dask cluster (local:2): [Errno 24] Too many open files"
     assert {name: logging.getLogger(name).level for name in levels} == levels
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 2 is capped to one job on one core")
+def test_a_ctrl_c_as_the_jobs_start_leaves_no_process(monkeypatch):
+    """The Ctrl-C held while the processes are spawned (SIGINT blocked) is delivered as ``start``
+    ends: entering the plan fails then, so ``with`` never calls its ``__exit__``; the processes
+    were left running (found by review)."""
+    from backtests.sweeps.parallel import Plan
+    from backtests.sweeps.worker import SweepWorker
+
+    pids: list[int] = []
+    original = SweepWorker.start
+
+    def start(self):
+        original(self)
+        self._pool.submit(int).result()  # every process spawned (not submit: it calls start)
+        pids.extend(self.pids())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SweepWorker, "start", start)
+    with pytest.raises(KeyboardInterrupt), Plan.make(2, None):
+        pass
+    assert len(pids) == 2 and not [pid for pid in pids if Path(f"/proc/{pid}").exists()]

@@ -98,20 +98,23 @@ import os, struct, sys, time
 from backtests.warm_process import WarmProcess
 
 
-def half_sent_result():
+def half_sent_result(marker):
     # What a worker killed halfway through sending a large result leaves: a header that promises
     # a megabyte, then ten bytes of it (written straight to the result pipe this worker was given).
     frame = sys._getframe()
     while frame.f_code.co_name != "_process_worker":
         frame = frame.f_back
     os.write(frame.f_locals["result_queue"]._writer.fileno(), struct.pack("!i", 1_000_000) + bytes(10))
+    open(marker, "w").close()
     time.sleep(60)
 
 
 if __name__ == "__main__":
     worker = WarmProcess(int).start()
-    worker.submit(half_sent_result)
-    time.sleep(1.0)  # the pool's thread now waits for the rest of the message
+    worker.submit(half_sent_result, sys.argv[1])
+    while not os.path.exists(sys.argv[1]):
+        time.sleep(0.01)
+    time.sleep(0.3)  # the pool's thread now waits for the rest of the message
     worker.close()
     print("closed", flush=True)
 """
@@ -124,7 +127,8 @@ def test_closing_while_a_result_is_half_sent_returns(tmp_path: Path) -> None:
     script = tmp_path / "half_sent.py"
     script.write_text(_HALF_SENT_SCRIPT)
     try:
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
+        command = [sys.executable, str(script), str(tmp_path / "sent")]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail("close waited forever for the rest of a result")
     assert (done.returncode, done.stdout, done.stderr) == (0, "closed\n", "")

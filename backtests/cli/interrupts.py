@@ -13,8 +13,10 @@ Not every line is safe:
   it unblocked); interrupted then, the worker finds its start-up data cut short.
 - Inside a ``shielded`` function (stopping a worker process), cut short, a worker would
   outlive the command.
-- Inside llvmlite (numba compiling or loading a kernel), C code calls back into Python
-  (its object cache, through ctypes): an exception raised there is printed and dropped.
+- Inside llvmlite's object-cache callbacks (numba loading or saving a kernel), which LLVM's
+  C code calls through ctypes, an exception is printed and dropped; so it is in a weakref
+  callback or ``__del__`` (numba's ``on_disposal``). Wherever Python can only print a
+  KeyboardInterrupt ("Exception ignored ..."), ``sys.unraisablehook`` holds it again instead.
 - Outside the command itself (click parsing the arguments, or after the command returned)
   nothing would report it as "Interrupted.": click prints "Aborted!" (exit 1), or the exit
   code is the command's.
@@ -26,7 +28,8 @@ Contract:
   caller's own. Where there is no SIGALRM (Windows) it does nothing.
 - A Ctrl-C raises KeyboardInterrupt only inside ``interruptible()`` (the command's body:
   ``BacktestGroup.invoke``), while no import is in progress in the main thread, no
-  llvmlite or ``shielded`` function runs there and SIGINT is not blocked there. Otherwise it is held:
+  llvmlite callback or ``shielded`` function runs there and SIGINT is not blocked there. One
+  that ends up unraisable all the same is held again. Otherwise it is held:
   - inside the block, the check is repeated every ``RETRY_SECONDS`` (SIGALRM, system calls
     restarted rather than interrupted) and KeyboardInterrupt is raised at the first that
     passes: an import completes first (a fraction of a second here);
@@ -40,6 +43,7 @@ Contract:
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -51,6 +55,7 @@ RETRY_SECONDS = 0.02
 _IMPORT_MACHINERY = frozenset(
     {"importlib._bootstrap", "importlib._bootstrap_external", "_frozen_importlib", "_frozen_importlib_external"}
 )
+_LLVM_CALLBACKS = frozenset({"_raw_object_cache_notify", "_raw_object_cache_getbuffer"})
 
 
 class _Interrupt:
@@ -73,6 +78,16 @@ class _Interrupt:
         self.held = False
         self.stop_retrying()
         raise KeyboardInterrupt
+
+    def held_again(self, unraisable: Any) -> bool:
+        """For ``sys.unraisablehook``: a KeyboardInterrupt Python could only print is held again
+        (and retried inside the command); anything else is not this handler's."""
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            return False
+        self.held = True
+        if self.armed:
+            self.retry()
+        return True
 
     def retry(self) -> None:
         """Run ``handle`` again in ``RETRY_SECONDS``."""
@@ -97,6 +112,13 @@ def install() -> None:
     if hasattr(signal, "SIGALRM") and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         handler = _Interrupt()
         signal.signal(signal.SIGINT, handler.handle)
+        previous = sys.unraisablehook
+
+        def unraisable_hook(unraisable: Any) -> None:
+            if not handler.held_again(unraisable):
+                previous(unraisable)
+
+        sys.unraisablehook = unraisable_hook
         _installed[:] = [handler]
 
 
@@ -138,11 +160,14 @@ def _in_import_machinery(frame: FrameType) -> bool:
 
 
 def _unsafe(frame: FrameType) -> bool:
-    """A frame a KeyboardInterrupt must not be raised under: the import machinery's, llvmlite's or a
-    ``shielded`` function's."""
+    """A frame a KeyboardInterrupt must not be raised under: the import machinery's, an llvmlite
+    object-cache callback's or a ``shielded`` function's."""
     return (
         _in_import_machinery(frame)
-        or frame.f_globals.get("__name__", "").startswith("llvmlite.")
+        or (
+            frame.f_code.co_name in _LLVM_CALLBACKS
+            and frame.f_globals.get("__name__") == "llvmlite.binding.executionengine"
+        )
         or is_shielded(frame.f_code)
     )
 

@@ -82,12 +82,17 @@ class Plan:
         return cls(jobs, None, max(1, (os.cpu_count() or 1) // jobs), worker if jobs == 1 else None)
 
     def __enter__(self) -> Plan:
-        if self.cluster is not None:
-            self._client, self._local = _connect(self.cluster)
-        elif self.jobs > 1:
-            from backtests.sweeps.worker import SweepWorker
+        try:
+            if self.cluster is not None:
+                self._client, self._local = _connect(self.cluster)
+            elif self.jobs > 1:
+                from backtests.sweeps.worker import SweepWorker
 
-            self._pool = SweepWorker(self.jobs).start()
+                self._pool = SweepWorker(self.jobs)
+                self._pool.start()
+        except BaseException as exc:  # a Ctrl-C too: ``with`` never reaches __exit__ when entering fails
+            self.__exit__(type(exc))
+            raise
         return self
 
     @shielded  # a Ctrl-C on its first lines would leave the cluster or the processes running
