@@ -175,7 +175,8 @@ def sweep(
     ``on_start(inputs, n_configurations)`` is called once the data are loaded and
     the grid is checked; ``progress(n)`` after each chunk of n configurations.
     ``jobs`` worker processes (at most one per core), or ``cluster`` (``"tcp://HOST:8786"``,
-    ``"local"``, ``"local:N"``; not both) to run on Dask: results are byte-identical either way. ``worker``: a
+    ``"local"``, ``"local:N"``; not both) to run on Dask: results are byte-identical either
+    way. ``worker``: a
     ``backtests.sweeps.worker.SweepWorker`` started before the data load (as ``backtest
     sweep`` does), which runs the compiled work with one job while this process loads; the
     same bytes again.

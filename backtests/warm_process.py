@@ -7,8 +7,8 @@ process reads the spec and loads the data.
 
 Contract:
 
-- One worker process (or ``processes`` of them), started with the ``spawn`` context (never ``fork``: numba's and
-  matplotlib's threads may already exist here). SIGINT never reaches it: it is spawned
+- One worker process (or ``processes`` of them), started with the ``spawn`` context
+  (never ``fork``: numba's and matplotlib's threads may already exist here). SIGINT never reaches it: it is spawned
   with SIGINT blocked and keeps it blocked, and ignored. A Ctrl-C meanwhile is delivered
   here once it is spawned (unless it reaches Python through another thread of this
   process: ``backtest`` holds it then, ``cli.interrupts``). Ctrl-C is this process's to

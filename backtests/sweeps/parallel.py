@@ -12,9 +12,10 @@ serially on its own, and nothing is summed across chunks.
   uses every core. ``Plan.call`` runs other compiled work (the PBO) in that worker too.
 - ``jobs = N``: N spawned processes (a ``SweepWorker`` of N, started with SIGINT blocked and
   closed on exit like the one-job worker, so none outlives the sweep); each chunk is sent
-  with its group, at most two chunks per process in flight; processes x numba threads never
-  exceed the cores (``N`` above the core count is capped: ``capped_jobs``). How many processes ran is
-  not part of the result, so nothing about it is saved (the CLI says it on stderr).
+  with its group, at most two chunks per process in flight; processes x numba threads
+  never exceed the cores (``N`` above the core count is capped: ``capped_jobs``). How many
+  processes ran is not part of the result, so nothing about it is saved (the CLI says it
+  on stderr).
 - ``cluster = "tcp://HOST:8786"``: an existing dask.distributed scheduler;
   ``"local"`` or ``"local:N"``: a LocalCluster of N worker processes (default:
   the cores) on this machine. Each group is scattered to the workers once
@@ -36,6 +37,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 from backtests.errors import BacktestError, DataUnavailableError, UserInputError
@@ -129,54 +131,49 @@ class Plan:
         return function(*args)
 
     def _in_worker(self, function: Callable, groups: list[GroupData], chunks: list[Chunk]) -> Iterator[Any]:
-        """The groups sent once, then every chunk, results in chunk order; here from the first chunk
-        the worker could not run (it died)."""
+        """The groups sent to the worker once, then every chunk (``_streamed``); the groups dropped after."""
         worker = self.worker
         assert worker is not None
         key = uuid.uuid4().hex
         worker.submit(keep_groups, key, groups)
-        futures = deque(worker.submit(run_kept, key, function, c) for c in chunks)
         try:
-            for chunk in chunks:
-                future = futures.popleft()  # each result released once read
-                if self.worker is not None:
-                    try:
-                        yield future.result()
-                        continue
-                    except BrokenProcessPool:
-                        self.worker = None
-                yield function(groups[chunk.group], chunk)
-        finally:  # stopped early (an error, a caller that stopped reading): drop the queued chunks
-            for future in futures:
-                future.cancel()
-            worker.submit(keep_groups, key, [])  # and the groups (a dead worker: a failed future)
-
+            yield from _streamed(partial(worker.submit, run_kept, key, function), function, groups, chunks, 2)
+        finally:
+            worker.submit(keep_groups, key, [])  # a dead worker: a failed future
 
     def _in_pool(
         self, pool: WarmProcess, function: Callable, groups: list[GroupData], chunks: list[Chunk]
     ) -> Iterator[Any]:
-        """Every chunk in ``pool``, each sent with its group, two per process in flight; results in
-        chunk order; a chunk the pool could not run (a worker died) runs here."""
-        waiting = iter(chunks)
+        """Every chunk in ``pool``, each sent with its group (``_streamed``)."""
 
-        def send(chunk: Chunk) -> tuple[Chunk, Any]:
-            return chunk, pool.submit(function, groups[chunk.group], chunk)
+        def send(chunk: Chunk) -> Any:
+            return pool.submit(function, groups[chunk.group], chunk)
 
-        pending = deque(send(chunk) for chunk in itertools.islice(waiting, 2 * self.jobs))
-        try:
-            while pending:
-                chunk, future = pending.popleft()
-                following = next(waiting, None)
-                if following is not None:
-                    pending.append(send(following))
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    result = function(groups[chunk.group], chunk)
-                yield result
-        finally:  # stopped early (an error, a caller that stopped reading): drop the queued chunks
-            for _, future in pending:
-                future.cancel()
+        return _streamed(send, function, groups, chunks, 2 * self.jobs)
+
+
+def _streamed(
+    send: Callable[[Chunk], Any], function: Callable, groups: list[GroupData], chunks: list[Chunk], window: int
+) -> Iterator[Any]:
+    """``send(chunk)`` (a future of ``function(group, chunk)`` in a worker) for every chunk, ``window`` of
+    them in flight; results in chunk order, each future released once read; a chunk whose worker died
+    runs here. Stopped early (an error, a caller that stopped reading), the queued chunks are cancelled."""
+    waiting = iter(chunks)
+    pending = deque((chunk, send(chunk)) for chunk in itertools.islice(waiting, window))
+    try:
+        while pending:
+            chunk, future = pending.popleft()
+            following = next(waiting, None)
+            if following is not None:
+                pending.append((following, send(following)))
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                result = function(groups[chunk.group], chunk)
+            yield result
+    finally:
+        for _, future in pending:
+            future.cancel()
 
 
 def _drain(futures: deque) -> Iterator[Any]:

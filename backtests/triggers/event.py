@@ -27,14 +27,7 @@ import pandas as pd
 
 from backtests import portable_math
 from backtests.errors import UserInputError
-from backtests.events.schema import (
-    CATEGORIES,
-    DEFAULT_STAGE,
-    DIRECTIONS,
-    SEVERITY_MAX,
-    SEVERITY_MIN,
-    STAGES,
-)
+from backtests.events.schema import CATEGORIES, DEFAULT_STAGE, DIRECTIONS, SEVERITY_MAX, SEVERITY_MIN, STAGES
 from backtests.events.select import filter_events
 from backtests.params import ParamSpec, suggest
 from backtests.triggers.context import MarketContext, TriggerOutput, join_events
